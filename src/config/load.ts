@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ConfigSchema, FILE_VARIABLES, GENERATED_SECRETS, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Called once with a warning worth a human's attention (generated secrets). */
+  warn?: (message: string) => void;
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Validates the configuration once, at start. Throws ConfigError naming every bad variable.
+ * In embedded mode (no DATABASE_URL) outside production, missing secrets are generated once into
+ * `<ENGRAM_DATA_DIR>/secrets.json` (0600) and reused on later starts.
+ */
+export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): Config {
+  const input = resolveFileVariables(env);
+  const embedded = !input.DATABASE_URL;
+  const missing = GENERATED_SECRETS.filter((name) => !input[name]).filter(
+    (name) => !(name === 'JWT_SECRET' && (input.JWT_PUBLIC_KEY || input.JWT_JWKS_URL)),
+  );
+  if (missing.length > 0) {
+    if (input.NODE_ENV === 'production') {
+      throw new ConfigError(`NODE_ENV=production requires these secrets: ${missing.join(', ')} (or their *_FILE variants)`);
+    }
+    if (!embedded) {
+      throw new ConfigError(
+        `with DATABASE_URL set, secrets must be given, not generated per node: missing ${missing.join(', ')}`,
+      );
+    }
+    const dataDir = input.ENGRAM_DATA_DIR || './.engram';
+    const { values, path, created } = embeddedSecrets(dataDir, missing);
+    Object.assign(input, values);
+    options.warn?.(
+      created
+        ? `generated development secrets (${missing.join(', ')}) into ${path}; set them explicitly for production`
+        : `using development secrets (${missing.join(', ')}) from ${path}; set them explicitly for production`,
+    );
+  }
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+function resolveFileVariables(env: Env): Env {
+  const input: Env = { ...env };
+  for (const name of FILE_VARIABLES) {
+    const file = env[`${name}_FILE`];
+    if (!file) continue;
+    if (env[name]) throw new ConfigError(`set ${name} or ${name}_FILE, not both`);
+    try {
+      input[name] = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return input;
+}
+
+function embeddedSecrets(dataDir: string, names: readonly string[]) {
+  const path = join(dataDir, 'secrets.json');
+  let stored: Record<string, string> = {};
+  if (existsSync(path)) {
+    if ((statSync(path).mode & 0o077) !== 0) {
+      throw new ConfigError(`${path} is readable by other users; run: chmod 600 ${path}`);
+    }
+    try {
+      stored = z.record(z.string(), z.string()).parse(JSON.parse(readFileSync(path, 'utf8')));
+    } catch {
+      throw new ConfigError(`${path} is not a JSON object of strings`);
+    }
+  }
+  const generators: Record<string, () => string> = {
+    JWT_SECRET: () => randomBytes(48).toString('base64url'),
+    ENGRAM_KEK: () => `1:${randomBytes(32).toString('base64')}`,
+    ENGRAM_HASH_KEY: () => randomBytes(32).toString('base64'),
+  };
+  const created = names.some((name) => !stored[name]);
+  for (const name of names) stored[name] ??= generators[name]!();
+  if (created) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+  return { values: Object.fromEntries(names.map((n) => [n, stored[n]])), path, created };
+}
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `  ${issue.path.length ? issue.path.join('.') : 'config'}: ${issue.message}`)
+    .join('\n');
+}

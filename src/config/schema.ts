@@ -1,0 +1,147 @@
+import { z } from 'zod';
+
+/**
+ * The one description of Engram's configuration. `Config` is derived from it, so the type and the
+ * validation cannot drift apart. Input is the process environment (strings); *_FILE variables are
+ * resolved into their plain names before parsing (see load.ts).
+ */
+
+const base64Key = (name: string) =>
+  z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      const key = Buffer.from(value, 'base64');
+      if (key.length !== 32 || key.toString('base64').replace(/=+$/, '') !== value.replace(/=+$/, '')) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be 32 bytes, base64-encoded` });
+        return z.NEVER;
+      }
+      return key;
+    });
+
+/** `ENGRAM_KEK` is `key` (version 1) or a list `version:key`, separated by commas or newlines. */
+const keyEncryptionKeys = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((value, ctx) => {
+    const keys = new Map<number, Buffer>();
+    for (const entry of value.split(/[,\n]/).map((s) => s.trim()).filter(Boolean)) {
+      const match = /^(?:(\d{1,6}):)?(.+)$/.exec(entry);
+      const version = Number(match?.[1] ?? 1);
+      const key = Buffer.from(match?.[2] ?? '', 'base64');
+      if (key.length !== 32 || version < 1) {
+        ctx.addIssue({ code: 'custom', message: 'each ENGRAM_KEK entry must be [version:]base64 of 32 bytes, version ≥ 1' });
+        return z.NEVER;
+      }
+      if (keys.has(version)) {
+        ctx.addIssue({ code: 'custom', message: `ENGRAM_KEK lists version ${version} twice` });
+        return z.NEVER;
+      }
+      keys.set(version, key);
+    }
+    if (keys.size === 0) {
+      ctx.addIssue({ code: 'custom', message: 'ENGRAM_KEK holds no key' });
+      return z.NEVER;
+    }
+    // The highest version wraps new data keys; older versions stay to unwrap existing ones.
+    return { activeVersion: Math.max(...keys.keys()), keys: keys as ReadonlyMap<number, Buffer> };
+  });
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+export const ConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    DATABASE_OWNER_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    ENGRAM_DATA_DIR: z.string().min(1).default('./.engram'),
+    MIGRATE_ON_START: bool.default(true),
+
+    JWT_SECRET: optionalString.pipe(z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional()),
+    JWT_PUBLIC_KEY: optionalString,
+    JWT_JWKS_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    JWT_ISSUER: optionalString,
+    JWT_AUDIENCE: optionalString,
+
+    ENGRAM_KEK: keyEncryptionKeys,
+    ENGRAM_HASH_KEY: base64Key('ENGRAM_HASH_KEY'),
+
+    EMBEDDINGS_PROVIDER: z.enum(['use-lite', 'openai']).default('use-lite'),
+    EMBEDDINGS_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    EMBEDDINGS_MODEL: optionalString,
+    EMBEDDINGS_API_KEY: optionalString,
+    EMBEDDING_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL' });
+    }
+    if (c.EMBEDDINGS_PROVIDER === 'openai' && (!c.EMBEDDINGS_URL || !c.EMBEDDINGS_MODEL)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['EMBEDDINGS_URL'],
+        message: 'EMBEDDINGS_PROVIDER=openai needs EMBEDDINGS_URL and EMBEDDINGS_MODEL',
+      });
+    }
+  })
+  .transform((c) => ({
+    env: c.NODE_ENV,
+    host: c.HOST,
+    port: c.PORT,
+    logLevel: c.LOG_LEVEL,
+    database: c.DATABASE_URL
+      ? {
+          kind: 'postgres' as const,
+          url: c.DATABASE_URL,
+          ownerUrl: c.DATABASE_OWNER_URL ?? c.DATABASE_URL,
+          poolMax: c.DATABASE_POOL_MAX,
+        }
+      : { kind: 'pglite' as const, dataDir: `${c.ENGRAM_DATA_DIR}/pgdata` },
+    dataDir: c.ENGRAM_DATA_DIR,
+    migrateOnStart: c.MIGRATE_ON_START,
+    jwt: {
+      secret: c.JWT_SECRET,
+      publicKeyPem: c.JWT_PUBLIC_KEY,
+      jwksUrl: c.JWT_JWKS_URL,
+      issuer: c.JWT_ISSUER,
+      audience: c.JWT_AUDIENCE,
+    },
+    keys: { kek: c.ENGRAM_KEK, hashKey: c.ENGRAM_HASH_KEY },
+    embeddings:
+      c.EMBEDDINGS_PROVIDER === 'openai'
+        ? {
+            provider: 'openai' as const,
+            url: c.EMBEDDINGS_URL as string,
+            model: c.EMBEDDINGS_MODEL as string,
+            apiKey: c.EMBEDDINGS_API_KEY,
+          }
+        : { provider: 'use-lite' as const, threads: c.EMBEDDING_THREADS },
+  }));
+
+export type Config = z.output<typeof ConfigSchema>;
+/** Variables whose value may instead be read from the file named by `<NAME>_FILE`. */
+export const FILE_VARIABLES = [
+  'DATABASE_URL',
+  'DATABASE_OWNER_URL',
+  'JWT_SECRET',
+  'JWT_PUBLIC_KEY',
+  'ENGRAM_KEK',
+  'ENGRAM_HASH_KEY',
+  'EMBEDDINGS_API_KEY',
+] as const;
+/** Secrets Engram generates for itself in embedded mode when none are given. */
+export const GENERATED_SECRETS = ['JWT_SECRET', 'ENGRAM_KEK', 'ENGRAM_HASH_KEY'] as const;
