@@ -1,0 +1,200 @@
+import type { Queryable } from './database.js';
+
+/**
+ * SQL for memories and their chunks. Every statement also filters on user_hash: RLS is the
+ * guarantee, the explicit predicate lets the planner use the tenant indexes.
+ */
+
+export interface MemoryRow {
+  id: string;
+  source: string | null;
+  metadata: Record<string, unknown>;
+  textCiphertext: Uint8Array;
+  chunkCount: number;
+  createdAt: Date;
+}
+
+export interface ChunkInsert {
+  id: string;
+  ordinal: number;
+  ciphertext: Buffer;
+  embedding: number[];
+}
+
+export interface ChunkHit {
+  chunkId: string;
+  memoryId: string;
+  ciphertext: Uint8Array;
+  source: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+  score: number;
+}
+
+export interface SearchFilters {
+  source?: string;
+  metadata?: Record<string, unknown>;
+  createdAfter?: Date;
+  createdBefore?: Date;
+}
+
+const vectorLiteral = (v: number[]) => `[${v.join(',')}]`;
+
+type DbMemory = {
+  id: string;
+  source: string | null;
+  metadata: Record<string, unknown>;
+  text_ciphertext: Uint8Array;
+  chunk_count: number;
+  created_at: Date;
+};
+const toMemory = (r: DbMemory): MemoryRow => ({
+  id: r.id,
+  source: r.source,
+  metadata: r.metadata,
+  textCiphertext: r.text_ciphertext,
+  chunkCount: r.chunk_count,
+  createdAt: r.created_at,
+});
+
+export const memoryRepository = {
+  async insert(
+    tx: Queryable,
+    userHash: string,
+    memory: Omit<MemoryRow, 'createdAt'>,
+    chunks: ChunkInsert[],
+    embeddingModel: string,
+  ): Promise<Date> {
+    const { rows } = await tx.query<{ created_at: Date }>(
+      `INSERT INTO memories (id, user_hash, source, metadata, text_ciphertext, chunk_count)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6) RETURNING created_at`,
+      [memory.id, userHash, memory.source, JSON.stringify(memory.metadata), memory.textCiphertext, memory.chunkCount],
+    );
+    const createdAt = rows[0]!.created_at;
+    for (const chunk of chunks) {
+      await tx.query(
+        `INSERT INTO memory_chunks
+           (id, user_hash, memory_id, ordinal, ciphertext, embedding, embedding_model, source, metadata, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6::vector, $7, $8, $9::jsonb, $10)`,
+        [
+          chunk.id,
+          userHash,
+          memory.id,
+          chunk.ordinal,
+          chunk.ciphertext,
+          vectorLiteral(chunk.embedding),
+          embeddingModel,
+          memory.source,
+          JSON.stringify(memory.metadata),
+          createdAt,
+        ],
+      );
+    }
+    return createdAt;
+  },
+
+  async get(tx: Queryable, userHash: string, id: string): Promise<(MemoryRow & { chunkIds: string[] }) | undefined> {
+    const { rows } = await tx.query<DbMemory & { chunk_ids: string[] }>(
+      `SELECT m.id, m.source, m.metadata, m.text_ciphertext, m.chunk_count, m.created_at,
+              ARRAY(SELECT c.id::text FROM memory_chunks c WHERE c.memory_id = m.id ORDER BY c.ordinal) AS chunk_ids
+         FROM memories m WHERE m.user_hash = $1 AND m.id = $2`,
+      [userHash, id],
+    );
+    return rows[0] ? { ...toMemory(rows[0]), chunkIds: rows[0].chunk_ids } : undefined;
+  },
+
+  /** Newest first; the cursor is the last row of the previous page. */
+  async list(
+    tx: Queryable,
+    userHash: string,
+    limit: number,
+    after?: { createdAt: Date; id: string },
+  ): Promise<MemoryRow[]> {
+    const params: unknown[] = [userHash, limit];
+    let where = 'user_hash = $1';
+    if (after) {
+      params.push(after.createdAt, after.id);
+      where += ' AND (created_at, id) < ($3, $4)';
+    }
+    const { rows } = await tx.query<DbMemory>(
+      `SELECT id, source, metadata, text_ciphertext, chunk_count, created_at
+         FROM memories WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $2`,
+      params,
+    );
+    return rows.map(toMemory);
+  },
+
+  async delete(tx: Queryable, userHash: string, id: string): Promise<boolean> {
+    const { rows } = await tx.query(`DELETE FROM memories WHERE user_hash = $1 AND id = $2 RETURNING 1`, [userHash, id]);
+    return rows.length > 0;
+  },
+
+  async deleteAll(tx: Queryable, userHash: string): Promise<number> {
+    await tx.query(`DELETE FROM memory_chunks WHERE user_hash = $1`, [userHash]);
+    const { rows } = await tx.query(`DELETE FROM memories WHERE user_hash = $1 RETURNING 1`, [userHash]);
+    return rows.length;
+  },
+
+  /**
+   * Cosine nearest neighbours over the HNSW index. Iterative scans (pgvector ≥ 0.8) keep walking
+   * the graph when the tenant and filter predicates discard candidates, so k results still come
+   * back for a small tenant in a large table.
+   */
+  async search(
+    tx: Queryable,
+    userHash: string,
+    embedding: number[],
+    dimensions: number,
+    k: number,
+    filters: SearchFilters,
+  ): Promise<ChunkHit[]> {
+    await tx.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true)`, [
+      String(Math.max(40, k * 2)),
+    ]);
+    const params: unknown[] = [userHash, vectorLiteral(embedding), k];
+    const where = ['user_hash = $1'];
+    if (filters.source !== undefined) {
+      params.push(filters.source);
+      where.push(`source = $${params.length}`);
+    }
+    if (filters.metadata && Object.keys(filters.metadata).length > 0) {
+      params.push(JSON.stringify(filters.metadata));
+      where.push(`metadata @> $${params.length}::jsonb`);
+    }
+    if (filters.createdAfter) {
+      params.push(filters.createdAfter);
+      where.push(`created_at >= $${params.length}`);
+    }
+    if (filters.createdBefore) {
+      params.push(filters.createdBefore);
+      where.push(`created_at < $${params.length}`);
+    }
+    const distance = `(embedding::vector(${dimensions}) <=> $2::vector(${dimensions}))`;
+    // relaxed_order may return rows slightly out of order; the outer ORDER BY restores it.
+    const { rows } = await tx.query<{
+      id: string;
+      memory_id: string;
+      ciphertext: Uint8Array;
+      source: string | null;
+      metadata: Record<string, unknown>;
+      created_at: Date;
+      distance: number;
+    }>(
+      `SELECT * FROM (
+         SELECT id, memory_id, ciphertext, source, metadata, created_at, ${distance} AS distance
+           FROM memory_chunks WHERE ${where.join(' AND ')}
+          ORDER BY ${distance} LIMIT $3
+       ) hits ORDER BY distance, id`,
+      params,
+    );
+    return rows.map((r) => ({
+      chunkId: r.id,
+      memoryId: r.memory_id,
+      ciphertext: r.ciphertext,
+      source: r.source,
+      metadata: r.metadata,
+      createdAt: r.created_at,
+      score: 1 - Number(r.distance),
+    }));
+  },
+};

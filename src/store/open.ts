@@ -1,0 +1,88 @@
+import type { Config } from '../config/schema.js';
+import type { Database, Queryable } from './database.js';
+import { assertEmbeddingSpace, prepareEmbeddingSpace } from './embedding-space.js';
+import { migrate, type MigrationClient } from './migrate.js';
+import { connectOwner, describeRoles, openPostgres } from './postgres.js';
+import { openPGlite } from './pglite.js';
+
+export interface EmbeddingSpace {
+  model: string;
+  dimensions: number;
+}
+
+export interface OpenDatabaseOptions {
+  /** Apply migrations and prepare the embedding space as the owner before serving. */
+  migrate: boolean;
+  embedding: EmbeddingSpace;
+  /** Refuse a superuser login instead of warning about it. */
+  strictRoles: boolean;
+  log: (message: string) => void;
+  warn: (message: string) => void;
+}
+
+type DatabaseConfig = Config['database'] | { kind: 'pglite'; dataDir?: string };
+
+async function prepareAsOwner(owner: MigrationClient, embedding: EmbeddingSpace, log: (m: string) => void) {
+  await migrate(owner, log);
+  await prepareEmbeddingSpace(owner, embedding.model, embedding.dimensions);
+}
+
+/** `engram migrate`: migrations plus the embedding space, as the owner. */
+export async function migrateDatabase(cfg: DatabaseConfig, embedding: EmbeddingSpace, log: (m: string) => void) {
+  if (cfg.kind === 'pglite') {
+    const db = await openPGlite(cfg.dataDir);
+    try {
+      await prepareAsOwner(db.pglite, embedding, log);
+    } finally {
+      await db.close();
+    }
+    return;
+  }
+  const owner = await connectOwner(cfg.ownerUrl);
+  try {
+    await prepareAsOwner(owner, embedding, log);
+  } finally {
+    await owner.end();
+  }
+}
+
+/** Opens the database the service runs on, checks the roles and the embedding space. */
+export async function openDatabase(cfg: DatabaseConfig, opts: OpenDatabaseOptions): Promise<Database> {
+  if (cfg.kind === 'pglite') {
+    const db = await openPGlite(cfg.dataDir);
+    try {
+      if (opts.migrate) await prepareAsOwner(db.pglite, opts.embedding, opts.log);
+      else await assertEmbeddingSpace(db.pglite, opts.embedding.model, opts.embedding.dimensions);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    return db;
+  }
+
+  if (opts.migrate) await migrateDatabase(cfg, opts.embedding, opts.log);
+  const db = await openPostgres({ url: cfg.url, poolMax: cfg.poolMax });
+  try {
+    await checkRoles(db.pool, opts);
+    await assertEmbeddingSpace(db.pool, opts.embedding.model, opts.embedding.dimensions);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
+}
+
+async function checkRoles(db: Queryable, opts: OpenDatabaseOptions) {
+  const roles = await describeRoles(db);
+  if (!roles.appRoleSafe) {
+    throw new Error('role engram_app is missing, a superuser, or bypasses RLS: run `engram migrate` and check the role');
+  }
+  if (roles.sessionSuper) {
+    const message =
+      `DATABASE_URL logs in as "${roles.sessionUser}", a superuser or BYPASSRLS role. Every query still runs as ` +
+      'engram_app under RLS, but a login that can leave that role is a larger blast radius: log in as engram_app ' +
+      '(or a role granted it) and keep the owner for DATABASE_OWNER_URL';
+    if (opts.strictRoles) throw new Error(message);
+    opts.warn(message);
+  }
+}

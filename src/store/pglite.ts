@@ -1,0 +1,31 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import type { Database, Queryable } from './database.js';
+import { enterTenant } from './tenant-context.js';
+
+/**
+ * Embedded PostgreSQL (WASM) with pgvector: the same schema, migrations and RLS as the server.
+ * One connection; PGlite serialises transactions on it. `dataDir` undefined = in memory.
+ */
+export async function openPGlite(dataDir?: string): Promise<Database & { pglite: PGlite }> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const pglite = await PGlite.create({ dataDir, extensions: { vector } });
+
+  return {
+    kind: 'pglite',
+    pglite,
+    withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return pglite.transaction(async (tx) => {
+        await enterTenant(tx, userHash);
+        return fn(tx);
+      });
+    },
+    async ping() {
+      await pglite.query('SELECT 1');
+    },
+    async close() {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
