@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createTokenVerifier } from './auth/token-verifier.js';
+import type { Config } from './config/schema.js';
+import { DataKeys } from './crypto/data-keys.js';
+import { createUserHasher } from './crypto/user-hash.js';
+import { createEmbedder } from './embed/create-embedder.js';
+import type { Embedder } from './embed/embedder.js';
+import { registerErrorHandler } from './http/error-handler.js';
+import { healthRoutes } from './http/routes/health.js';
+import { memoryRoutes } from './http/routes/memory/index.js';
+import { Limits } from './memory/limits.js';
+import { MemoryService } from './memory/memory-service.js';
+import type { Database, Queryable } from './store/database.js';
+import { keyRepository } from './store/key-repository.js';
+import { openDatabase } from './store/open.js';
+
+export interface AppOverrides {
+  /** An embedder the caller owns (tests share one); otherwise built from config and closed with the app. */
+  embedder?: Embedder;
+  /** A database the caller owns; otherwise opened from config and closed with the app. */
+  db?: Database;
+  logger?: FastifyServerOptions['logger'];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Builds the HTTP application: loads the model, opens (and by default migrates) the database and
+ * wires the routes. Nothing happens at import time; everything it opens is closed by app.close().
+ */
+export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: overrides.logger ?? {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+    },
+    bodyLimit: Limits.bodyBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerErrorHandler(app);
+
+  const embedder = overrides.embedder ?? createEmbedder(config.embeddings);
+  let db = overrides.db;
+  app.addHook('onClose', async () => {
+    if (!overrides.db) await db?.close();
+    if (!overrides.embedder) await embedder.close();
+  });
+  try {
+    await embedder.init();
+    db ??= await openDatabase(config.database, {
+      migrate: config.migrateOnStart,
+      embedding: { model: embedder.model, dimensions: embedder.dimensions },
+      strictRoles: config.env === 'production',
+      log: (m) => app.log.info(m),
+      warn: (m) => app.log.warn(m),
+    });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+
+  const memory = new MemoryService({
+    db,
+    embedder,
+    dataKeys: new DataKeys<Queryable>(config.keys.kek, keyRepository),
+    hashUser: createUserHasher(config.keys.hashKey),
+  });
+  const verifier = createTokenVerifier({
+    secret: config.jwt.secret,
+    publicKeyPem: config.jwt.publicKeyPem,
+    jwksUrl: config.jwt.jwksUrl,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+  });
+
+  await app.register(healthRoutes, { db, embedder });
+  await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });
+  return app;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { Scope, signToken } from '../auth/token-verifier.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createEmbedder } from '../embed/create-embedder.js';
+import { startServer } from '../server.js';
+import { migrateDatabase } from '../store/open.js';
+
+/** Loads the configuration, printing warnings to stderr; a bad configuration ends the process. */
+function config(warnings?: string[]): Config {
+  try {
+    return loadConfig(process.env, { warn: (m) => (warnings ? warnings.push(m) : console.error(`warning: ${m}`)) });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`engram: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+const program = new Command()
+  .name('engram')
+  .description('Engram: encrypted, per-user semantic memory for AI applications')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the HTTP service (migrates first unless MIGRATE_ON_START=false)')
+  .action(async () => {
+    const warnings: string[] = [];
+    await startServer(config(warnings), warnings);
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations and prepare the vector index, as the schema owner')
+  .action(async () => {
+    const cfg = config();
+    const embedder = createEmbedder(cfg.embeddings);
+    try {
+      await embedder.init();
+      await migrateDatabase(cfg.database, { model: embedder.model, dimensions: embedder.dimensions }, console.log);
+      console.log(`database ready (${cfg.database.kind}, ${embedder.model}, ${embedder.dimensions}-d)`);
+    } finally {
+      await embedder.close();
+    }
+  });
+
+const parseTtl = (value: string) => {
+  const match = /^(\d+)([smhd]?)$/.exec(value);
+  if (!match) throw new InvalidArgumentError('use a number of seconds or e.g. 30m, 12h, 7d');
+  return Number(match[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+};
+
+program
+  .command('token')
+  .description('sign an HS256 token with JWT_SECRET (development and service accounts)')
+  .requiredOption('--user <id>', 'the subject: the user the token acts as')
+  .option('--scope <scopes...>', `scopes (${Object.values(Scope).join(', ')})`, [Scope.Read, Scope.Write])
+  .option('--ttl <duration>', 'lifetime, e.g. 3600, 30m, 12h, 7d', parseTtl, 86400)
+  .action(async (opts: { user: string; scope: string[]; ttl: number }) => {
+    const cfg = config();
+    if (!cfg.jwt.secret) {
+      console.error('engram: token needs JWT_SECRET (this deployment verifies tokens from another issuer)');
+      process.exit(2);
+    }
+    const scopes = opts.scope.flatMap((s) => s.split(/[ ,]+/)).filter(Boolean);
+    const token = await signToken({
+      secret: cfg.jwt.secret,
+      subject: opts.user,
+      scopes,
+      ttlSeconds: opts.ttl,
+      issuer: cfg.jwt.issuer,
+      audience: cfg.jwt.audience,
+    });
+    process.stdout.write(`${token}\n`);
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  console.error(`engram: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

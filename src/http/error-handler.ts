@@ -1,0 +1,46 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, ErrorCode, isAppError } from '../errors/app-error.js';
+
+/** Fastify's own 4xx errors, mapped onto our stable codes. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ErrorCode.PayloadTooLarge,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCode.UnsupportedMediaType,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCode.ValidationFailed,
+  FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCode.ValidationFailed,
+  FST_ERR_CTP_INVALID_JSON_BODY: ErrorCode.ValidationFailed,
+  FST_ERR_VALIDATION: ErrorCode.ValidationFailed,
+};
+
+export function toAppError(err: FastifyError | Error): AppError {
+  if (isAppError(err)) return err;
+  const fastifyErr = err as FastifyError;
+  if (fastifyErr.validation) return new AppError(ErrorCode.ValidationFailed, fastifyErr.message);
+  const mapped = fastifyErr.code ? FASTIFY_CODES[fastifyErr.code] : undefined;
+  if (mapped) return new AppError(mapped, fastifyErr.message);
+  // JSON.parse failures surface as a SyntaxError with statusCode 400.
+  if (fastifyErr.statusCode && fastifyErr.statusCode >= 400 && fastifyErr.statusCode < 500) {
+    return new AppError(ErrorCode.ValidationFailed, err instanceof SyntaxError ? 'malformed JSON body' : fastifyErr.message);
+  }
+  return new AppError(ErrorCode.Internal, 'internal error', { cause: err });
+}
+
+/** The one place errors become responses: `{code, detail, request_id}`; 5xx details stay in the log. */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const appError = toAppError(err);
+    if (appError.statusCode >= 500) {
+      request.log.error({ err, code: appError.code }, 'request failed');
+    } else {
+      request.log.info({ code: appError.code, status: appError.statusCode }, 'request rejected');
+    }
+    return reply.status(appError.statusCode).send({
+      code: appError.code,
+      detail: appError.detail,
+      request_id: request.id,
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ code: ErrorCode.NotFound, detail: 'route not found', request_id: request.id }),
+  );
+}

@@ -1,0 +1,35 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { parseBearer, Scope, type Principal, type TokenVerifier } from '../../auth/token-verifier.js';
+import { Errors } from '../../errors/app-error.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/**
+ * Decides which user a request acts for. The token's subject is the user; naming another user_id
+ * needs the memory:relay scope, and an attempt without it is refused as CROSS_TENANT and logged.
+ */
+export function actingUser(request: FastifyRequest, scope: Scope, userId: string | undefined): string {
+  const principal = request.principal;
+  if (!principal) throw Errors.unauthenticated();
+  if (!principal.scopes.has(scope)) throw Errors.forbidden(`the token lacks the ${scope} scope`);
+  if (userId === undefined || userId === principal.subject) return principal.subject;
+  if (principal.scopes.has(Scope.Relay)) return userId;
+  request.log.warn({ event: 'cross_tenant_attempt', route: request.routeOptions.url }, 'token named another user_id');
+  throw Errors.crossTenant();
+}
+
+/** Verifies the bearer token on every route of the encapsulating context. */
+export const authPlugin = fp(
+  async (app: FastifyInstance, opts: { verifier: TokenVerifier }) => {
+    app.decorateRequest('principal', undefined);
+    app.addHook('onRequest', async (request) => {
+      request.principal = await opts.verifier.verify(parseBearer(request.headers.authorization));
+    });
+  },
+  { name: 'engram-auth', fastify: '5.x' },
+);

@@ -1,0 +1,36 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Scope } from '../../../auth/token-verifier.js';
+import { errorResponses } from '../../schemas/common.js';
+import { IndexBody, IndexResponse } from '../../schemas/memory.js';
+import { actingUser } from '../../plugins/auth.js';
+import type { MemoryRoutesOptions } from './index.js';
+
+export function indexMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesOptions) {
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/index',
+    {
+      schema: {
+        summary: 'Ingest text for a user: chunk, embed, encrypt and store it',
+        tags: ['memory'],
+        body: IndexBody,
+        response: { 201: IndexResponse, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const userId = actingUser(request, Scope.Write, request.body.user_id);
+      const result = await memory.index({
+        userId,
+        text: request.body.text,
+        source: request.body.source,
+        metadata: request.body.metadata,
+      });
+      return reply.status(201).send({
+        memory_id: result.memoryId,
+        chunk_ids: result.chunkIds,
+        chunk_count: result.chunkIds.length,
+        created_at: result.createdAt.toISOString(),
+      });
+    },
+  );
+}

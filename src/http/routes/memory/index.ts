@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import type { TokenVerifier } from '../../../auth/token-verifier.js';
+import type { MemoryService } from '../../../memory/memory-service.js';
+import { authPlugin } from '../../plugins/auth.js';
+import { deleteMemoryRoute } from './delete-memory.js';
+import { eraseUserRoute } from './erase-user.js';
+import { exportMemoriesRoute } from './export-memories.js';
+import { getMemoryRoute } from './get-memory.js';
+import { indexMemoryRoute } from './index-memory.js';
+import { listMemoriesRoute } from './list-memories.js';
+import { queryMemoryRoute } from './query-memory.js';
+
+export interface MemoryRoutesOptions {
+  memory: MemoryService;
+  verifier: TokenVerifier;
+}
+
+/** /api/v1/memory: every route behind the bearer token (the auth hook is scoped to this plugin). */
+export async function memoryRoutes(app: FastifyInstance, opts: MemoryRoutesOptions) {
+  await app.register(authPlugin, { verifier: opts.verifier });
+  indexMemoryRoute(app, opts);
+  queryMemoryRoute(app, opts);
+  exportMemoriesRoute(app, opts);
+  listMemoriesRoute(app, opts);
+  eraseUserRoute(app, opts);
+  getMemoryRoute(app, opts);
+  deleteMemoryRoute(app, opts);
+}

@@ -1,0 +1,36 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Scope } from '../../../auth/token-verifier.js';
+import type { MemorySummary } from '../../../memory/memory-service.js';
+import { errorResponses } from '../../schemas/common.js';
+import { ListQuery, ListResponse } from '../../schemas/memory.js';
+import { actingUser } from '../../plugins/auth.js';
+import type { MemoryRoutesOptions } from './index.js';
+
+export const summaryBody = (m: MemorySummary) => ({
+  memory_id: m.memoryId,
+  text: m.text,
+  source: m.source,
+  metadata: m.metadata,
+  chunk_count: m.chunkCount,
+  created_at: m.createdAt.toISOString(),
+});
+
+export function listMemoriesRoute(app: FastifyInstance, { memory }: MemoryRoutesOptions) {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/',
+    {
+      schema: {
+        summary: "A page of a user's memories, newest first",
+        tags: ['memory'],
+        querystring: ListQuery,
+        response: { 200: ListResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const userId = actingUser(request, Scope.Read, request.query.user_id);
+      const page = await memory.list(userId, { limit: request.query.limit, cursor: request.query.cursor });
+      return { memories: page.memories.map(summaryBody), next_cursor: page.nextCursor ?? null };
+    },
+  );
+}

@@ -1,0 +1,47 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { Scope } from '../../../auth/token-verifier.js';
+import { errorResponses } from '../../schemas/common.js';
+import { QueryBody, QueryResponse } from '../../schemas/memory.js';
+import { actingUser } from '../../plugins/auth.js';
+import type { MemoryRoutesOptions } from './index.js';
+
+export function queryMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesOptions) {
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/query',
+    {
+      schema: {
+        summary: "Semantic search over one user's memories (cosine similarity, HNSW)",
+        tags: ['memory'],
+        body: QueryBody,
+        response: { 200: QueryResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const userId = actingUser(request, Scope.Read, request.body.user_id);
+      const filters = request.body.filters ?? {};
+      const hits = await memory.query({
+        userId,
+        query: request.body.query,
+        k: request.body.k,
+        filters: {
+          source: filters.source,
+          metadata: filters.metadata,
+          createdAfter: filters.created_after ? new Date(filters.created_after) : undefined,
+          createdBefore: filters.created_before ? new Date(filters.created_before) : undefined,
+        },
+      });
+      return {
+        results: hits.map((hit) => ({
+          memory_id: hit.memoryId,
+          chunk_id: hit.chunkId,
+          text: hit.text,
+          score: hit.score,
+          source: hit.source,
+          metadata: hit.metadata,
+          created_at: hit.createdAt.toISOString(),
+        })),
+      };
+    },
+  );
+}

@@ -1,0 +1,29 @@
+import { Type } from 'typebox';
+import { Limits, Patterns } from '../../memory/limits.js';
+
+export const UserId = Type.String({ pattern: Patterns.userId, description: 'The end user the memory belongs to' });
+export const Source = Type.String({ pattern: Patterns.source, description: 'Where the memory came from, e.g. "chat"' });
+export const Metadata = Type.Record(Type.String({ pattern: Patterns.metadataKey }), Type.Unknown(), {
+  description: `A JSON object, at most ${Limits.metadataBytes} bytes; stored unencrypted (filterable)`,
+});
+export const MemoryId = Type.String({ format: 'uuid' });
+export const Timestamp = Type.String({ format: 'date-time' });
+
+export const ErrorBody = Type.Object(
+  {
+    code: Type.String({ description: 'Stable machine-readable code, e.g. VALIDATION_FAILED' }),
+    detail: Type.String(),
+    request_id: Type.String(),
+  },
+  { $id: 'ErrorBody' },
+);
+
+/** The error responses every API route may give, for the OpenAPI document. */
+export const errorResponses = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  413: ErrorBody,
+  500: ErrorBody,
+  503: ErrorBody,
+};

@@ -1,0 +1,96 @@
+import { Type } from 'typebox';
+import { Limits } from '../../memory/limits.js';
+import { Metadata, MemoryId, Source, Timestamp, UserId } from './common.js';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const IndexBody = Type.Object(
+  {
+    user_id: UserId,
+    text: Type.String({ minLength: 1, maxLength: Limits.textBytes, description: `At most ${Limits.textBytes} bytes of UTF-8` }),
+    source: Type.Optional(Source),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+
+export const IndexResponse = Type.Object({
+  memory_id: MemoryId,
+  chunk_ids: Type.Array(MemoryId),
+  chunk_count: Type.Integer(),
+  created_at: Timestamp,
+});
+
+export const QueryBody = Type.Object(
+  {
+    user_id: UserId,
+    query: Type.String({ minLength: 1, maxLength: Limits.queryChars }),
+    k: Type.Optional(Type.Integer({ minimum: 1, maximum: Limits.kMax, default: Limits.kDefault })),
+    filters: Type.Optional(
+      Type.Object(
+        {
+          source: Type.Optional(Source),
+          metadata: Type.Optional(Metadata),
+          created_after: Type.Optional(Timestamp),
+          created_before: Type.Optional(Timestamp),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const QueryResult = Type.Object({
+  memory_id: MemoryId,
+  chunk_id: MemoryId,
+  text: Type.String(),
+  score: Type.Number({ description: 'Cosine similarity, higher is closer' }),
+  source: Nullable(Type.String()),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  created_at: Timestamp,
+});
+
+export const QueryResponse = Type.Object({ results: Type.Array(QueryResult) });
+
+export const MemoryResponse = Type.Object({
+  memory_id: MemoryId,
+  text: Type.String(),
+  source: Nullable(Type.String()),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  chunk_ids: Type.Array(MemoryId),
+  created_at: Timestamp,
+});
+
+export const MemorySummary = Type.Object({
+  memory_id: MemoryId,
+  text: Type.String(),
+  source: Nullable(Type.String()),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  chunk_count: Type.Integer(),
+  created_at: Timestamp,
+});
+
+export const ListQuery = Type.Object(
+  {
+    user_id: Type.Optional(UserId),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: Limits.pageMax, default: Limits.pageDefault })),
+  },
+  { additionalProperties: false },
+);
+
+export const ListResponse = Type.Object({
+  memories: Type.Array(MemorySummary),
+  next_cursor: Nullable(Type.String()),
+});
+
+/** For routes that act on one user; defaults to the token's subject. */
+export const UserQuery = Type.Object({ user_id: Type.Optional(UserId) }, { additionalProperties: false });
+export const EraseQuery = Type.Object({ user_id: UserId }, { additionalProperties: false });
+export const IdParams = Type.Object({ id: MemoryId });
+
+export const EraseResponse = Type.Object({
+  memories_deleted: Type.Integer(),
+  key_destroyed: Type.Boolean(),
+});

@@ -1,0 +1,19 @@
+/** Contract limits, shared by the HTTP schemas and the domain (which the CLI calls directly). */
+export const Limits = {
+  textBytes: 50 * 1024,
+  metadataBytes: 10 * 1024,
+  metadataDepth: 5,
+  queryChars: 2000,
+  kMax: 100,
+  kDefault: 10,
+  pageMax: 200,
+  pageDefault: 50,
+  /** The request body may hold a full text, metadata and JSON escaping overhead; more is refused early. */
+  bodyBytes: 256 * 1024,
+} as const;
+
+export const Patterns = {
+  userId: '^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$',
+  source: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$',
+  metadataKey: '^[A-Za-z0-9_.:-]{1,64}$',
+} as const;

@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import type { DataKeys } from '../crypto/data-keys.js';
+import { fieldAad, open, seal } from '../crypto/envelope.js';
+import type { UserHasher } from '../crypto/user-hash.js';
+import type { Embedder } from '../embed/embedder.js';
+import { Errors } from '../errors/app-error.js';
+import type { Database, Queryable } from '../store/database.js';
+import { keyRepository } from '../store/key-repository.js';
+import { memoryRepository, type MemoryRow, type SearchFilters } from '../store/memory-repository.js';
+import { chunkText } from './chunker.js';
+import { Limits } from './limits.js';
+
+export interface IndexInput {
+  userId: string;
+  text: string;
+  source?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface IndexResult {
+  memoryId: string;
+  chunkIds: string[];
+  createdAt: Date;
+}
+
+export interface QueryInput {
+  userId: string;
+  query: string;
+  k?: number;
+  filters?: SearchFilters;
+}
+
+export interface QueryHit {
+  memoryId: string;
+  chunkId: string;
+  text: string;
+  score: number;
+  source: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface Memory {
+  memoryId: string;
+  text: string;
+  source: string | null;
+  metadata: Record<string, unknown>;
+  chunkIds: string[];
+  createdAt: Date;
+}
+
+export type MemorySummary = Omit<Memory, 'chunkIds'> & { chunkCount: number };
+
+export interface MemoryServiceDeps {
+  db: Database;
+  embedder: Embedder;
+  dataKeys: DataKeys<Queryable>;
+  hashUser: UserHasher;
+}
+
+/**
+ * The memory domain: ingest, query, read, list, delete, erase, export. Knows nothing of HTTP; the
+ * routes and the CLI both call it. Plaintext exists only in this process: texts are sealed before
+ * they reach the store and opened after they leave it.
+ */
+export class MemoryService {
+  constructor(private readonly deps: MemoryServiceDeps) {}
+
+  async index(input: IndexInput): Promise<IndexResult> {
+    assertText(input.text);
+    const metadata = input.metadata ?? {};
+    assertMetadata(metadata);
+    const pieces = chunkText(input.text);
+    if (pieces.length === 0) throw Errors.validation('text must contain at least one non-blank character');
+    // Embed before opening the transaction: a connection is not held while the model works.
+    const embeddings = await this.embed(pieces);
+    const userHash = this.deps.hashUser(input.userId);
+    const memoryId = randomUUID();
+    const chunkIds = pieces.map(() => randomUUID());
+
+    const createdAt = await this.deps.db.withTenant(userHash, async (tx) => {
+      const dek = await this.deps.dataKeys.getOrCreate(tx, userHash);
+      const chunks = pieces.map((piece, i) => ({
+        id: chunkIds[i]!,
+        ordinal: i,
+        ciphertext: seal(dek, piece, fieldAad(userHash, 'memory_chunks', chunkIds[i]!, 'text')),
+        embedding: embeddings[i]!,
+      }));
+      const memory = {
+        id: memoryId,
+        source: input.source ?? null,
+        metadata,
+        textCiphertext: seal(dek, input.text, fieldAad(userHash, 'memories', memoryId, 'text')),
+        chunkCount: chunks.length,
+      };
+      return memoryRepository.insert(tx, userHash, memory, chunks, this.deps.embedder.model);
+    });
+    return { memoryId, chunkIds, createdAt };
+  }
+
+  async query(input: QueryInput): Promise<QueryHit[]> {
+    const query = input.query.trim();
+    if (!query) throw Errors.validation('query must not be blank');
+    if (query.length > Limits.queryChars) throw Errors.validation(`query must be at most ${Limits.queryChars} characters`);
+    const k = input.k ?? Limits.kDefault;
+    if (!Number.isInteger(k) || k < 1 || k > Limits.kMax) throw Errors.validation(`k must be an integer in 1..${Limits.kMax}`);
+    const [vector] = await this.embed([query]);
+    const userHash = this.deps.hashUser(input.userId);
+    return this.deps.db.withTenant(userHash, async (tx) => {
+      const hits = await memoryRepository.search(
+        tx,
+        userHash,
+        vector!,
+        this.deps.embedder.dimensions,
+        k,
+        input.filters ?? {},
+      );
+      if (hits.length === 0) return [];
+      const dek = await this.requireKey(tx, userHash);
+      return hits.map((hit) => ({
+        memoryId: hit.memoryId,
+        chunkId: hit.chunkId,
+        text: open(dek, hit.ciphertext, fieldAad(userHash, 'memory_chunks', hit.chunkId, 'text')).toString('utf8'),
+        score: hit.score,
+        source: hit.source,
+        metadata: hit.metadata,
+        createdAt: hit.createdAt,
+      }));
+    });
+  }
+
+  async get(userId: string, memoryId: string): Promise<Memory> {
+    const userHash = this.deps.hashUser(userId);
+    return this.deps.db.withTenant(userHash, async (tx) => {
+      const row = await memoryRepository.get(tx, userHash, memoryId);
+      if (!row) throw Errors.notFound('memory');
+      const dek = await this.requireKey(tx, userHash);
+      return { ...this.openMemory(dek, userHash, row), chunkIds: row.chunkIds };
+    });
+  }
+
+  /** A page of memories, newest first, and the cursor of the next page (undefined at the end). */
+  async list(
+    userId: string,
+    options: { limit?: number; cursor?: string } = {},
+  ): Promise<{ memories: MemorySummary[]; nextCursor?: string }> {
+    const limit = options.limit ?? Limits.pageDefault;
+    if (!Number.isInteger(limit) || limit < 1 || limit > Limits.pageMax) {
+      throw Errors.validation(`limit must be an integer in 1..${Limits.pageMax}`);
+    }
+    const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+    const userHash = this.deps.hashUser(userId);
+    return this.deps.db.withTenant(userHash, async (tx) => {
+      const rows = await memoryRepository.list(tx, userHash, limit, after);
+      if (rows.length === 0) return { memories: [] };
+      const dek = await this.requireKey(tx, userHash);
+      const memories = rows.map((row) => this.openMemory(dek, userHash, row));
+      const last = rows.at(-1)!;
+      return { memories, nextCursor: rows.length === limit ? encodeCursor(last) : undefined };
+    });
+  }
+
+  async delete(userId: string, memoryId: string): Promise<void> {
+    const userHash = this.deps.hashUser(userId);
+    const deleted = await this.deps.db.withTenant(userHash, (tx) => memoryRepository.delete(tx, userHash, memoryId));
+    if (!deleted) throw Errors.notFound('memory');
+  }
+
+  /**
+   * Erases a user: first destroys the data key (committed on its own, so even if deleting the rows
+   * fails midway, what is left can no longer be decrypted), then deletes the rows.
+   */
+  async erase(userId: string): Promise<{ keyDestroyed: boolean; memoriesDeleted: number }> {
+    const userHash = this.deps.hashUser(userId);
+    const keyDestroyed = await this.deps.db.withTenant(userHash, (tx) => keyRepository.destroy(tx, userHash));
+    this.deps.dataKeys.forget(userHash);
+    const memoriesDeleted = await this.deps.db.withTenant(userHash, (tx) => memoryRepository.deleteAll(tx, userHash));
+    return { keyDestroyed, memoriesDeleted };
+  }
+
+  /** Every memory of a user, decrypted, newest first, a page at a time (one transaction per page). */
+  async *export(userId: string, pageSize = 100): AsyncGenerator<MemorySummary> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list(userId, { limit: pageSize, cursor });
+      yield* page.memories;
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+
+  private async embed(texts: string[]): Promise<number[][]> {
+    try {
+      await this.deps.embedder.init();
+      return await this.deps.embedder.embed(texts);
+    } catch (err) {
+      throw Errors.embeddingFailed(err);
+    }
+  }
+
+  private async requireKey(tx: Queryable, userHash: string): Promise<Buffer> {
+    const dek = await this.deps.dataKeys.find(tx, userHash);
+    // Rows without a key: the key was destroyed (erase in progress). Nothing can be read.
+    if (!dek) throw Errors.decryptFailed();
+    return dek;
+  }
+
+  private openMemory(dek: Buffer, userHash: string, row: MemoryRow): MemorySummary {
+    return {
+      memoryId: row.id,
+      text: open(dek, row.textCiphertext, fieldAad(userHash, 'memories', row.id, 'text')).toString('utf8'),
+      source: row.source,
+      metadata: row.metadata,
+      chunkCount: row.chunkCount,
+      createdAt: row.createdAt,
+    };
+  }
+}
+
+function assertText(text: string) {
+  if (Buffer.byteLength(text, 'utf8') > Limits.textBytes) {
+    throw Errors.payloadTooLarge(`text must be at most ${Limits.textBytes} bytes`);
+  }
+}
+
+function assertMetadata(metadata: Record<string, unknown>) {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw Errors.validation('metadata must be a JSON object');
+  }
+  if (Buffer.byteLength(JSON.stringify(metadata), 'utf8') > Limits.metadataBytes) {
+    throw Errors.payloadTooLarge(`metadata must be at most ${Limits.metadataBytes} bytes of JSON`);
+  }
+  if (depth(metadata) > Limits.metadataDepth) {
+    throw Errors.validation(`metadata may nest at most ${Limits.metadataDepth} levels`);
+  }
+}
+
+function depth(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  const children = Object.values(value as Record<string, unknown>);
+  return 1 + (children.length ? Math.max(...children.map(depth)) : 0);
+}
+
+function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const createdAt = new Date(String(at));
+    if (typeof id === 'string' && UUID.test(id) && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw Errors.validation('cursor is not valid');
+}

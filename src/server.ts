@@ -1,0 +1,19 @@
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.js';
+import type { Config } from './config/schema.js';
+
+/** Starts the HTTP service and closes it cleanly on SIGINT/SIGTERM. */
+export async function startServer(config: Config, warnings: string[] = []): Promise<void> {
+  const app = await buildApp(config);
+  for (const warning of warnings) app.log.warn(warning);
+  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+    if (err) app.log.error({ err }, 'shutting down after an error');
+    else app.log.info({ signal }, 'shutting down');
+    await app.close();
+  });
+  const address = await app.listen({ host: config.host, port: config.port });
+  const tokenHint = config.jwt.secret
+    ? 'get a token with: npm run engram -- token --user alice   (or: node dist/cli/main.js token --user alice)'
+    : 'tokens come from your identity provider (JWT_PUBLIC_KEY / JWT_JWKS_URL)';
+  app.log.info(`Engram listening on ${address} (${config.database.kind}); ${tokenHint}`);
+}
