@@ -33,9 +33,9 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     if (input.NODE_ENV === 'production') {
       throw new ConfigError(`NODE_ENV=production requires these secrets: ${missing.join(', ')} (or their *_FILE variants)`);
     }
-    if (!embedded) {
+    if (!embedded || input.ENGRAM_DATA_DIR?.startsWith('memory://')) {
       throw new ConfigError(
-        `with DATABASE_URL set, secrets must be given, not generated per node: missing ${missing.join(', ')}`,
+        `secrets can only be generated into an embedded data directory on disk (not with DATABASE_URL or memory://): missing ${missing.join(', ')}`,
       );
     }
     const dataDir = input.ENGRAM_DATA_DIR || './.engram';

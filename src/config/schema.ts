@@ -110,7 +110,11 @@ export const ConfigSchema = z
           ownerUrl: c.DATABASE_OWNER_URL ?? c.DATABASE_URL,
           poolMax: c.DATABASE_POOL_MAX,
         }
-      : { kind: 'pglite' as const, dataDir: `${c.ENGRAM_DATA_DIR}/pgdata` },
+      : {
+          kind: 'pglite' as const,
+          // memory:// keeps the embedded database in memory only (tests, throwaway demos).
+          dataDir: c.ENGRAM_DATA_DIR.startsWith('memory://') ? 'memory://' : `${c.ENGRAM_DATA_DIR}/pgdata`,
+        },
     dataDir: c.ENGRAM_DATA_DIR,
     migrateOnStart: c.MIGRATE_ON_START,
     jwt: {

@@ -20,7 +20,7 @@ export interface OpenDatabaseOptions {
   warn: (message: string) => void;
 }
 
-type DatabaseConfig = Config['database'] | { kind: 'pglite'; dataDir?: string };
+type DatabaseConfig = Config['database'];
 
 async function prepareAsOwner(owner: MigrationClient, embedding: EmbeddingSpace, log: (m: string) => void) {
   await migrate(owner, log);

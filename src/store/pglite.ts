@@ -6,10 +6,10 @@ import { enterTenant } from './tenant-context.js';
 
 /**
  * Embedded PostgreSQL (WASM) with pgvector: the same schema, migrations and RLS as the server.
- * One connection; PGlite serialises transactions on it. `dataDir` undefined = in memory.
+ * One connection; PGlite serialises transactions on it. `memory://` keeps it in memory only.
  */
-export async function openPGlite(dataDir?: string): Promise<Database & { pglite: PGlite }> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+export async function openPGlite(dataDir = 'memory://'): Promise<Database & { pglite: PGlite }> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const pglite = await PGlite.create({ dataDir, extensions: { vector } });
 
   return {

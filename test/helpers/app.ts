@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { signToken } from '../../src/auth/token-verifier.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import type { Embedder } from '../../src/embed/embedder.js';
+import { createUseLiteEmbedder } from '../../src/embed/use-lite.js';
+import { backend, createPostgresDatabase } from './database.js';
+
+export const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: Config;
+  /** Everything the app logged, as raw JSON lines. */
+  logs: string[];
+  token(subject: string, scopes?: string[], ttlSeconds?: number): Promise<string>;
+  close(): Promise<void>;
+  /** For PostgreSQL: the test database's URL (owner login). */
+  databaseUrl?: string;
+}
+
+let sharedEmbedder: Embedder | undefined;
+
+/** One USE-lite model per test file (worker process), shared by every app the file builds. */
+export function testEmbedder(): Embedder {
+  sharedEmbedder ??= createUseLiteEmbedder({ threads: 1 });
+  return sharedEmbedder;
+}
+
+export async function closeTestEmbedder() {
+  await sharedEmbedder?.close();
+  sharedEmbedder = undefined;
+}
+
+export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    JWT_SECRET,
+    ENGRAM_KEK: `1:${randomBytes(32).toString('base64')}`,
+    ENGRAM_HASH_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'trace',
+    ...extra,
+  };
+}
+
+/**
+ * Builds the real app on the backend of the current vitest project: an in-memory (or given
+ * data-dir) PGlite, or a fresh PostgreSQL database.
+ */
+export async function createTestApp(
+  options: { env?: Record<string, string>; pgliteDataDir?: string } = {},
+): Promise<TestApp> {
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  let pgDb: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
+  const env = testEnv(options.env);
+  if (backend() === 'postgres') {
+    pgDb = await createPostgresDatabase();
+    env.DATABASE_URL = pgDb.url;
+  } else {
+    env.ENGRAM_DATA_DIR = options.pgliteDataDir ?? 'memory://';
+  }
+  const finalConfig = loadConfig(env);
+  const app = await buildApp(finalConfig, { embedder: testEmbedder(), logger: { level: 'trace', stream } });
+  return {
+    app,
+    config: finalConfig,
+    logs,
+    databaseUrl: pgDb?.url,
+    token: (subject, scopes = ['memory:read', 'memory:write'], ttlSeconds = 600) =>
+      signToken({ secret: JWT_SECRET, subject, scopes, ttlSeconds }),
+    async close() {
+      await app.close();
+      await pgDb?.drop();
+    },
+  };
+}

@@ -1,0 +1,213 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database, Queryable } from '../../src/store/database.js';
+import { migrateDatabase, openDatabase } from '../../src/store/open.js';
+import { openPGlite } from '../../src/store/pglite.js';
+import { backend, createPostgresDatabase, withDatabase } from '../helpers/database.js';
+
+/**
+ * Acceptance 3, at the database level: as the app role, with no tenant, with the wrong tenant, and
+ * on a pooled connection reused after another tenant's transaction, no other tenant's row is
+ * visible or writable; the app role is not a superuser and cannot switch RLS off.
+ */
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const space = { model: 'test-model', dimensions: 3 };
+
+interface Harness {
+  /** Runs SQL as the app role itself (its own login on PostgreSQL, SET ROLE on PGlite). */
+  asApp<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** The service's own database handle (pooled, max one connection on PostgreSQL). */
+  db: Database;
+  /** The owner / superuser, for seeding and inspecting. */
+  owner: Queryable;
+  close(): Promise<void>;
+}
+
+async function pgliteHarness(): Promise<Harness> {
+  const db = await openDatabase({ kind: 'pglite', dataDir: 'memory://' }, {
+    migrate: true, embedding: space, strictRoles: false, log: () => {}, warn: () => {},
+  });
+  const pglite = (db as Awaited<ReturnType<typeof openPGlite>>).pglite;
+  return {
+    db,
+    owner: pglite,
+    asApp: (fn) =>
+      pglite.transaction(async (tx) => {
+        await tx.query('SET LOCAL ROLE engram_app');
+        return fn(tx);
+      }),
+    close: () => db.close(),
+  };
+}
+
+async function postgresHarness(): Promise<Harness> {
+  const created = await createPostgresDatabase();
+  await migrateDatabase({ kind: 'postgres', url: created.url, ownerUrl: created.url, poolMax: 1 }, space, () => {});
+  const owner = new pg.Client({ connectionString: created.url });
+  await owner.connect();
+  // The app role logs in directly (trust auth on the test server), as production should.
+  await owner.query('ALTER ROLE engram_app LOGIN');
+  const appUrl = new URL(created.url);
+  appUrl.username = 'engram_app';
+  appUrl.password = '';
+  const app = new pg.Client({ connectionString: withDatabase(appUrl.toString(), created.name) });
+  await app.connect();
+  const db = await openDatabase({ kind: 'postgres', url: created.url, ownerUrl: created.url, poolMax: 1 }, {
+    migrate: false, embedding: space, strictRoles: false, log: () => {}, warn: () => {},
+  });
+  return {
+    db,
+    owner,
+    async asApp(fn) {
+      await app.query('BEGIN');
+      try {
+        return await fn(app);
+      } finally {
+        await app.query('ROLLBACK');
+      }
+    },
+    async close() {
+      await db.close();
+      await app.end();
+      await owner.end();
+      await created.drop();
+    },
+  };
+}
+
+async function seed(owner: Queryable, userHash: string): Promise<string> {
+  const id = randomUUID();
+  await owner.query(
+    `INSERT INTO memories (id, user_hash, text_ciphertext, chunk_count) VALUES ($1, $2, $3, 1)`,
+    [id, userHash, randomBytes(40)],
+  );
+  await owner.query(
+    `INSERT INTO memory_chunks (id, user_hash, memory_id, ordinal, ciphertext, embedding, embedding_model, created_at)
+     VALUES ($1, $2, $3, 0, $4, '[1,0,0]', 'test-model', now())`,
+    [randomUUID(), userHash, id, randomBytes(40)],
+  );
+  await owner.query(`INSERT INTO user_keys (user_hash, kek_version, wrapped_dek) VALUES ($1, 1, $2)`, [userHash, randomBytes(60)]);
+  return id;
+}
+
+const setTenant = (q: Queryable, hash: string) => q.query(`SELECT set_config('app.user_hash', $1, true)`, [hash]);
+const count = async (q: Queryable, table: string) =>
+  Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+const TABLES = ['memories', 'memory_chunks', 'user_keys'];
+
+describe(`row-level security (${backend()})`, () => {
+  let h: Harness;
+  let aMemory: string;
+
+  beforeAll(async () => {
+    h = backend() === 'postgres' ? await postgresHarness() : await pgliteHarness();
+    aMemory = await seed(h.owner, A);
+    await seed(h.owner, B);
+  });
+  afterAll(async () => h?.close());
+
+  it('every tenant table has RLS enabled and forced, with select/insert/update/delete policies', async () => {
+    const { rows } = await h.owner.query<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean; cmds: string[] }>(
+      `SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+              ARRAY(SELECT p.polcmd::text FROM pg_policy p WHERE p.polrelid = c.oid ORDER BY 1) AS cmds
+         FROM pg_class c WHERE c.relname = ANY($1) ORDER BY c.relname`,
+      [TABLES],
+    );
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      expect(row.relrowsecurity, row.relname).toBe(true);
+      expect(row.relforcerowsecurity, row.relname).toBe(true);
+      expect(row.cmds, row.relname).toEqual(['a', 'd', 'r', 'w']); // insert, delete, select, update
+    }
+  });
+
+  it('the app role is not a superuser, does not bypass RLS, and owns no table', async () => {
+    const { rows } = await h.owner.query<{ rolsuper: boolean; rolbypassrls: boolean; owns: number }>(
+      `SELECT rolsuper, rolbypassrls,
+              (SELECT count(*)::int FROM pg_class c WHERE c.relowner = r.oid) AS owns
+         FROM pg_roles r WHERE rolname = 'engram_app'`,
+    );
+    expect(rows[0]).toEqual({ rolsuper: false, rolbypassrls: false, owns: 0 });
+    await h.asApp(async (q) => {
+      const { rows: who } = await q.query<{ current_user: string }>('SELECT current_user');
+      expect(who[0]!.current_user).toBe('engram_app');
+    });
+  });
+
+  it('with no tenant set, the app role sees and changes nothing', async () => {
+    await h.asApp(async (q) => {
+      for (const table of TABLES) expect(await count(q, table), table).toBe(0);
+      const upd = await q.query(`UPDATE memories SET source = 'x' RETURNING 1`);
+      expect(upd.rows).toHaveLength(0);
+      const del = await q.query(`DELETE FROM memory_chunks RETURNING 1`);
+      expect(del.rows).toHaveLength(0);
+    });
+    await expect(
+      h.asApp((q) =>
+        q.query(`INSERT INTO memories (id, user_hash, text_ciphertext, chunk_count) VALUES ($1, $2, '\\x00', 1)`, [randomUUID(), A]),
+      ),
+    ).rejects.toThrow(/row-level security/);
+  });
+
+  it('with the wrong tenant set, another tenant\'s rows are invisible and unwritable', async () => {
+    await h.asApp(async (q) => {
+      await setTenant(q, B);
+      const { rows } = await q.query<{ user_hash: string }>(`SELECT user_hash FROM memories`);
+      expect(rows.map((r) => r.user_hash)).toEqual([B]);
+      expect((await q.query(`SELECT 1 FROM memories WHERE id = $1`, [aMemory])).rows).toHaveLength(0);
+      expect((await q.query(`UPDATE memories SET source = 'hijack' WHERE id = $1 RETURNING 1`, [aMemory])).rows).toHaveLength(0);
+      expect((await q.query(`DELETE FROM user_keys WHERE user_hash = $1 RETURNING 1`, [A])).rows).toHaveLength(0);
+      // Moving one's own row to another tenant is refused by the WITH CHECK of the update policy.
+      await expect(q.query(`UPDATE memories SET user_hash = $1`, [A])).rejects.toThrow(/row-level security/);
+    });
+    await expect(
+      h.asApp(async (q) => {
+        await setTenant(q, B);
+        await q.query(`INSERT INTO user_keys (user_hash, kek_version, wrapped_dek) VALUES ($1, 1, '\\x00')`, ['c'.repeat(64)]);
+      }),
+    ).rejects.toThrow(/row-level security/);
+    const { rows } = await h.owner.query<{ source: string | null }>(`SELECT source FROM memories WHERE id = $1`, [aMemory]);
+    expect(rows[0]!.source).toBeNull();
+  });
+
+  it('a pooled connection reused after another tenant\'s transaction carries no tenant or role over', async () => {
+    // On PostgreSQL the service pool has one connection, so both calls below use the same one.
+    const seen = await h.db.withTenant(A, async (tx) => {
+      const { rows } = await tx.query<{ user_hash: string }>(`SELECT DISTINCT user_hash FROM memories`);
+      return rows.map((r) => r.user_hash);
+    });
+    expect(seen).toEqual([A]);
+    const after = await h.db.withTenant(B, async (tx) => {
+      const { rows } = await tx.query<{ user_hash: string }>(`SELECT DISTINCT user_hash FROM memories`);
+      return rows.map((r) => r.user_hash);
+    });
+    expect(after).toEqual([B]);
+    // Outside any tenant transaction the setting is gone and the role is back to the login.
+    const q = h.db.kind === 'postgres' ? (h.db as unknown as { pool: pg.Pool }).pool : (h.owner as Queryable);
+    const { rows } = await q.query<{ tenant: string | null; role: string }>(
+      `SELECT current_setting('app.user_hash', true) AS tenant, current_user AS role`,
+    );
+    expect(rows[0]!.tenant ?? '').toBe('');
+    expect(rows[0]!.role).not.toBe('engram_app');
+  });
+
+  it('the app role cannot disable or unforce RLS, drop policies, or turn row_security off to read', async () => {
+    for (const stmt of [
+      'ALTER TABLE memories DISABLE ROW LEVEL SECURITY',
+      'ALTER TABLE memories NO FORCE ROW LEVEL SECURITY',
+      'DROP POLICY memories_select ON memories',
+      'ALTER ROLE engram_app BYPASSRLS',
+    ]) {
+      await expect(h.asApp((q) => q.query(stmt)), stmt).rejects.toThrow(/must be owner|must be superuser|permission denied|must have|not have permission/);
+    }
+    // With row_security off, PostgreSQL raises instead of silently bypassing for a non-bypass role.
+    await expect(
+      h.asApp(async (q) => {
+        await q.query('SET LOCAL row_security = off');
+        await q.query('SELECT * FROM memories');
+      }),
+    ).rejects.toThrow(/row-level security/);
+  });
+});
