@@ -9,6 +9,7 @@ import type { Embedder } from './embed/embedder.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { healthRoutes } from './http/routes/health.js';
 import { memoryRoutes } from './http/routes/memory/index.js';
+import { validatorCompiler } from './http/validation.js';
 import { Limits } from './memory/limits.js';
 import { MemoryService } from './memory/memory-service.js';
 import type { Database, Queryable } from './store/database.js';
@@ -40,8 +41,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   });
+  app.setValidatorCompiler(validatorCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

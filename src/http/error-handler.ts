@@ -14,7 +14,11 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 export function toAppError(err: FastifyError | Error): AppError {
   if (isAppError(err)) return err;
   const fastifyErr = err as FastifyError;
-  if (fastifyErr.validation) return new AppError(ErrorCode.ValidationFailed, fastifyErr.message);
+  if (fastifyErr.validation) {
+    // Text over its size limit is a payload problem (413), like a body over the body limit.
+    const tooLong = fastifyErr.validation.some((v) => v.keyword === 'maxLength' && v.instancePath === '/text');
+    return new AppError(tooLong ? ErrorCode.PayloadTooLarge : ErrorCode.ValidationFailed, fastifyErr.message);
+  }
   const mapped = fastifyErr.code ? FASTIFY_CODES[fastifyErr.code] : undefined;
   if (mapped) return new AppError(mapped, fastifyErr.message);
   // JSON.parse failures surface as a SyntaxError with statusCode 400.

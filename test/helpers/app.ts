@@ -7,6 +7,10 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { createUseLiteEmbedder } from '../../src/embed/use-lite.js';
+import pg from 'pg';
+import type { Database, Queryable } from '../../src/store/database.js';
+import { openDatabase } from '../../src/store/open.js';
+import type { openPGlite } from '../../src/store/pglite.js';
 import { backend, createPostgresDatabase } from './database.js';
 
 export const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -18,6 +22,10 @@ export interface TestApp {
   logs: string[];
   token(subject: string, scopes?: string[], ttlSeconds?: number): Promise<string>;
   close(): Promise<void>;
+  /** The database the app runs on (opened and migrated here, closed by close()). */
+  db: Database;
+  /** The schema owner (a superuser session): seeds, inspects and tampers, bypassing RLS. */
+  owner: Queryable;
   /** For PostgreSQL: the test database's URL (owner login). */
   databaseUrl?: string;
 }
@@ -68,17 +76,43 @@ export async function createTestApp(
   } else {
     env.ENGRAM_DATA_DIR = options.pgliteDataDir ?? 'memory://';
   }
-  const finalConfig = loadConfig(env);
-  const app = await buildApp(finalConfig, { embedder: testEmbedder(), logger: { level: 'trace', stream } });
+  const config = loadConfig(env);
+  const embedder = testEmbedder();
+  await embedder.init();
+  const db = await openDatabase(config.database, {
+    migrate: true,
+    embedding: { model: embedder.model, dimensions: embedder.dimensions },
+    strictRoles: false,
+    log: () => {},
+    warn: () => {},
+  });
+  let owner: Queryable;
+  let closeOwner = async () => {};
+  if (pgDb) {
+    const client = new pg.Client({ connectionString: pgDb.url });
+    await client.connect();
+    owner = client;
+    closeOwner = () => client.end();
+  } else {
+    owner = (db as Awaited<ReturnType<typeof openPGlite>>).pglite;
+  }
+  const app = await buildApp(config, { embedder, db, logger: { level: 'trace', stream } });
+  let closed = false;
   return {
     app,
-    config: finalConfig,
+    config,
     logs,
+    db,
+    owner,
     databaseUrl: pgDb?.url,
     token: (subject, scopes = ['memory:read', 'memory:write'], ttlSeconds = 600) =>
       signToken({ secret: JWT_SECRET, subject, scopes, ttlSeconds }),
     async close() {
+      if (closed) return;
+      closed = true;
       await app.close();
+      await closeOwner();
+      await db.close();
       await pgDb?.drop();
     },
   };

@@ -3,8 +3,11 @@ import { Limits, Patterns } from '../../memory/limits.js';
 
 export const UserId = Type.String({ pattern: Patterns.userId, description: 'The end user the memory belongs to' });
 export const Source = Type.String({ pattern: Patterns.source, description: 'Where the memory came from, e.g. "chat"' });
-export const Metadata = Type.Record(Type.String({ pattern: Patterns.metadataKey }), Type.Unknown(), {
-  description: `A JSON object, at most ${Limits.metadataBytes} bytes; stored unencrypted (filterable)`,
+export const Metadata = Type.Unsafe<Record<string, unknown>>({
+  type: 'object',
+  propertyNames: { pattern: Patterns.metadataKey },
+  additionalProperties: true,
+  description: `A JSON object, at most ${Limits.metadataBytes} bytes and ${Limits.metadataDepth} levels deep; stored unencrypted (filterable)`,
 });
 export const MemoryId = Type.String({ format: 'uuid' });
 export const Timestamp = Type.String({ format: 'date-time' });

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+
+const key = () => randomBytes(32).toString('base64');
+const secrets = () => ({ JWT_SECRET: 's'.repeat(40), ENGRAM_KEK: key(), ENGRAM_HASH_KEY: key() });
+const tmp = () => mkdtempSync(join(tmpdir(), 'engram-config-'));
+
+describe('loadConfig', () => {
+  it('gives the embedded defaults', () => {
+    const c = loadConfig({ ...secrets(), ENGRAM_DATA_DIR: '/data/x' });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, env: 'development', migrateOnStart: true });
+    expect(c.database).toEqual({ kind: 'pglite', dataDir: '/data/x/pgdata' });
+    expect(c.embeddings).toEqual({ provider: 'use-lite', threads: undefined });
+    expect(c.keys.kek.activeVersion).toBe(1);
+  });
+
+  it('parses several versioned KEKs; the highest version is active', () => {
+    const c = loadConfig({ ...secrets(), ENGRAM_KEK: `1:${key()},3:${key()}\n2:${key()}` });
+    expect([...c.keys.kek.keys.keys()].sort()).toEqual([1, 2, 3]);
+    expect(c.keys.kek.activeVersion).toBe(3);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ENGRAM_KEK: 'too-short' }, 'ENGRAM_KEK'],
+    [{ ENGRAM_KEK: `1:${key()},1:${key()}` }, 'version 1 twice'],
+    [{ ENGRAM_HASH_KEY: randomBytes(16).toString('base64') }, 'ENGRAM_HASH_KEY'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ DATABASE_URL: 'mysql://db/x' }, 'DATABASE_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ EMBEDDINGS_PROVIDER: 'openai' }, 'EMBEDDINGS_URL'],
+  ])('a bad value stops the start with a message naming it: %j', (bad, name) => {
+    expect(() => loadConfig({ ...secrets(), ...bad })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...secrets(), ...bad })).toThrow(name);
+  });
+
+  it('reads secrets from *_FILE and refuses both forms at once', () => {
+    const dir = tmp();
+    const kek = key();
+    writeFileSync(join(dir, 'kek'), `${kek}\n`);
+    const c = loadConfig({ ...secrets(), ENGRAM_KEK: undefined, ENGRAM_KEK_FILE: join(dir, 'kek') });
+    expect(c.keys.kek.keys.get(1)!.toString('base64')).toBe(kek);
+    expect(() => loadConfig({ ...secrets(), ENGRAM_KEK_FILE: join(dir, 'kek') })).toThrow(/not both/);
+    expect(() => loadConfig({ ...secrets(), ENGRAM_KEK: undefined, ENGRAM_KEK_FILE: join(dir, 'missing') })).toThrow(
+      /ENGRAM_KEK_FILE/,
+    );
+  });
+
+  it('in embedded mode generates missing secrets once, 0600, with a warning, and reuses them', () => {
+    const dir = join(tmp(), 'data');
+    const warnings: string[] = [];
+    const first = loadConfig({ ENGRAM_DATA_DIR: dir }, { warn: (m) => warnings.push(m) });
+    const path = join(dir, 'secrets.json');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(warnings[0]).toMatch(/generated development secrets/);
+    const second = loadConfig({ ENGRAM_DATA_DIR: dir });
+    expect(second.jwt.secret).toBe(first.jwt.secret);
+    expect(second.keys.hashKey.equals(first.keys.hashKey)).toBe(true);
+    expect(Object.keys(JSON.parse(readFileSync(path, 'utf8'))).sort()).toEqual(['ENGRAM_HASH_KEY', 'ENGRAM_KEK', 'JWT_SECRET']);
+    chmodSync(path, 0o644);
+    expect(() => loadConfig({ ENGRAM_DATA_DIR: dir })).toThrow(/readable by other users/);
+  });
+
+  it('refuses to generate secrets in production or for a shared database', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ENGRAM_DATA_DIR: tmp() })).toThrow(/NODE_ENV=production requires/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://h/db', ENGRAM_DATA_DIR: tmp() })).toThrow(/missing/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets() })).not.toThrow();
+  });
+});
