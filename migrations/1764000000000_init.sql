@@ -3,11 +3,14 @@
 CREATE EXTENSION IF NOT EXISTS vector;
 
 -- The role the service runs its queries as. Not a superuser, does not bypass RLS, owns nothing.
+-- Created only when missing, so an owner without CREATEROLE can migrate once an admin made it.
 DO $$
 BEGIN
-  CREATE ROLE engram_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'engram_app') THEN
+    CREATE ROLE engram_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+  END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN
-  NULL; -- another database on this cluster created it first
+  NULL; -- another database on this cluster created it at the same moment
 END
 $$;
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Writable } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Config } from './config/schema.js';
 import { DataKeys } from './crypto/data-keys.js';
@@ -7,6 +8,7 @@ import { createUserHasher } from './crypto/user-hash.js';
 import { createEmbedder } from './embed/create-embedder.js';
 import type { Embedder } from './embed/embedder.js';
 import { registerErrorHandler } from './http/error-handler.js';
+import { loggerOptions } from './http/logging.js';
 import { healthRoutes } from './http/routes/health.js';
 import { memoryRoutes } from './http/routes/memory/index.js';
 import { validatorCompiler } from './http/validation.js';
@@ -21,7 +23,9 @@ export interface AppOverrides {
   embedder?: Embedder;
   /** A database the caller owns; otherwise opened from config and closed with the app. */
   db?: Database;
-  logger?: FastifyServerOptions['logger'];
+  /** Where logs go instead of stdout (tests capture them), and at which level. */
+  logStream?: Writable;
+  logLevel?: Config['logLevel'];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -32,10 +36,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: overrides.logger ?? {
-      level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
-    },
+    logger: loggerOptions(overrides.logLevel ?? config.logLevel, overrides.logStream),
     bodyLimit: Limits.bodyBytes,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -47,6 +48,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     reply.header('x-request-id', request.id);
   });
   registerErrorHandler(app);
+  // Built first: a bad JWT_PUBLIC_KEY / JWT_JWKS_URL fails the start before the model loads.
+  const verifier = createTokenVerifier({
+    secret: config.jwt.secret,
+    publicKeyPem: config.jwt.publicKeyPem,
+    jwksUrl: config.jwt.jwksUrl,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+  });
 
   const embedder = overrides.embedder ?? createEmbedder(config.embeddings);
   let db = overrides.db;
@@ -74,14 +83,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     dataKeys: new DataKeys<Queryable>(config.keys.kek, keyRepository),
     hashUser: createUserHasher(config.keys.hashKey),
   });
-  const verifier = createTokenVerifier({
-    secret: config.jwt.secret,
-    publicKeyPem: config.jwt.publicKeyPem,
-    jwksUrl: config.jwt.jwksUrl,
-    issuer: config.jwt.issuer,
-    audience: config.jwt.audience,
-  });
-
   await app.register(healthRoutes, { db, embedder });
   await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });
   return app;

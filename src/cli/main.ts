@@ -67,6 +67,12 @@ program
       process.exit(2);
     }
     const scopes = opts.scope.flatMap((s) => s.split(/[ ,]+/)).filter(Boolean);
+    const known: string[] = Object.values(Scope);
+    const unknown = scopes.filter((s) => !known.includes(s));
+    if (unknown.length > 0) {
+      console.error(`engram: unknown scope ${unknown.join(', ')} (known: ${known.join(', ')})`);
+      process.exit(2);
+    }
     const token = await signToken({
       secret: cfg.jwt.secret,
       subject: opts.user,

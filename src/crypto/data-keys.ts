@@ -1,11 +1,17 @@
 import { LRUCache } from 'lru-cache';
 import { dataKeyAad, newDataKey, open, seal } from './envelope.js';
 
+export interface WrappedKey {
+  kekVersion: number;
+  wrapped: Uint8Array;
+}
+
 /** Where wrapped data keys live (store/key-repository.ts); calls run inside the tenant's transaction. */
 export interface WrappedKeyStore<Tx> {
-  find(tx: Tx, userHash: string): Promise<{ kekVersion: number; wrapped: Uint8Array } | undefined>;
+  /** `forWrite` locks the row against a concurrent erase until the transaction ends. */
+  find(tx: Tx, userHash: string, forWrite: boolean): Promise<WrappedKey | undefined>;
   /** Inserts unless a key exists already (a concurrent first write); returns the stored one. */
-  insert(tx: Tx, userHash: string, kekVersion: number, wrapped: Buffer): Promise<{ kekVersion: number; wrapped: Uint8Array }>;
+  insert(tx: Tx, userHash: string, kekVersion: number, wrapped: Buffer): Promise<WrappedKey>;
 }
 
 export interface KeyEncryptionKeys {
@@ -15,57 +21,51 @@ export interface KeyEncryptionKeys {
 
 /**
  * Envelope encryption: one data key (DEK) per tenant, wrapped by a versioned key-encryption key
- * (KEK). Unwrapped DEKs are cached briefly so a hot tenant does not pay an unwrap per request;
- * erase() evicts, and the TTL bounds how long another node may keep a destroyed key in memory.
+ * (KEK). The wrapped key is read from the database on every use, so a destroyed key (erase) is
+ * gone for every node at once; only the unwrap is cached, keyed by the wrapped bytes themselves.
  */
 export class DataKeys<Tx> {
-  private readonly cache: LRUCache<string, Buffer>;
+  private readonly unwrapped = new LRUCache<string, Buffer>({ max: 10_000, ttl: 10 * 60_000 });
 
   constructor(
     private readonly kek: KeyEncryptionKeys,
     private readonly store: WrappedKeyStore<Tx>,
-    cache: { max?: number; ttlMs?: number } = {},
-  ) {
-    this.cache = new LRUCache({ max: cache.max ?? 10_000, ttl: cache.ttlMs ?? 60_000 });
-  }
+  ) {}
 
-  /** The tenant's DEK, or undefined when it has none (never wrote, or was erased). */
+  /** The tenant's DEK for reading, or undefined when it has none (never wrote, or was erased). */
   async find(tx: Tx, userHash: string): Promise<Buffer | undefined> {
-    const cached = this.cache.get(userHash);
-    if (cached) return cached;
-    const row = await this.store.find(tx, userHash);
-    return row ? this.remember(userHash, this.unwrap(userHash, row)) : undefined;
+    const row = await this.store.find(tx, userHash, false);
+    return row ? this.unwrap(userHash, row) : undefined;
   }
 
+  /**
+   * The tenant's DEK for writing, created on first use. The key row stays locked until the
+   * transaction ends, so an erase cannot destroy the key while rows are being sealed with it.
+   */
   async getOrCreate(tx: Tx, userHash: string): Promise<Buffer> {
-    const existing = await this.find(tx, userHash);
-    if (existing) return existing;
-    const dek = newDataKey();
+    const row = await this.store.find(tx, userHash, true);
+    if (row) return this.unwrap(userHash, row);
     const version = this.kek.activeVersion;
-    const stored = await this.store.insert(tx, userHash, version, this.wrap(userHash, dek, version));
-    return this.remember(userHash, this.unwrap(userHash, stored));
-  }
-
-  forget(userHash: string): void {
-    this.cache.delete(userHash);
+    const stored = await this.store.insert(tx, userHash, version, this.wrap(userHash, newDataKey(), version));
+    return this.unwrap(userHash, stored);
   }
 
   wrap(userHash: string, dek: Buffer, kekVersion: number): Buffer {
     return seal(this.kekFor(kekVersion), dek, dataKeyAad(userHash, kekVersion));
   }
 
-  unwrap(userHash: string, row: { kekVersion: number; wrapped: Uint8Array }): Buffer {
-    return open(this.kekFor(row.kekVersion), row.wrapped, dataKeyAad(userHash, row.kekVersion));
+  unwrap(userHash: string, row: WrappedKey): Buffer {
+    const cacheKey = `${userHash}:${row.kekVersion}:${Buffer.from(row.wrapped).toString('base64')}`;
+    const cached = this.unwrapped.get(cacheKey);
+    if (cached) return cached;
+    const dek = open(this.kekFor(row.kekVersion), row.wrapped, dataKeyAad(userHash, row.kekVersion));
+    this.unwrapped.set(cacheKey, dek);
+    return dek;
   }
 
   private kekFor(version: number): Buffer {
     const key = this.kek.keys.get(version);
     if (!key) throw new Error(`key-encryption key version ${version} is not configured (ENGRAM_KEK)`);
     return key;
-  }
-
-  private remember(userHash: string, dek: Buffer): Buffer {
-    this.cache.set(userHash, dek);
-    return dek;
   }
 }

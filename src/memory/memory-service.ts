@@ -168,12 +168,12 @@ export class MemoryService {
 
   /**
    * Erases a user: first destroys the data key (committed on its own, so even if deleting the rows
-   * fails midway, what is left can no longer be decrypted), then deletes the rows.
+   * fails midway, what is left can no longer be decrypted), then deletes the rows. A write in
+   * flight holds the key row locked, so it commits before the key goes and its rows are deleted too.
    */
   async erase(userId: string): Promise<{ keyDestroyed: boolean; memoriesDeleted: number }> {
     const userHash = this.deps.hashUser(userId);
     const keyDestroyed = await this.deps.db.withTenant(userHash, (tx) => keyRepository.destroy(tx, userHash));
-    this.deps.dataKeys.forget(userHash);
     const memoriesDeleted = await this.deps.db.withTenant(userHash, (tx) => memoryRepository.deleteAll(tx, userHash));
     return { keyDestroyed, memoriesDeleted };
   }

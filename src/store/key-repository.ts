@@ -7,8 +7,11 @@ const toKey = (row: Row) => ({ kekVersion: row.kek_version, wrapped: row.wrapped
 export const keyRepository: WrappedKeyStore<Queryable> & {
   destroy(tx: Queryable, userHash: string): Promise<boolean>;
 } = {
-  async find(tx, userHash) {
-    const { rows } = await tx.query<Row>(`SELECT kek_version, wrapped_dek FROM user_keys WHERE user_hash = $1`, [userHash]);
+  async find(tx, userHash, forWrite) {
+    const { rows } = await tx.query<Row>(
+      `SELECT kek_version, wrapped_dek FROM user_keys WHERE user_hash = $1${forWrite ? ' FOR SHARE' : ''}`,
+      [userHash],
+    );
     return rows[0] ? toKey(rows[0]) : undefined;
   },
   async insert(tx, userHash, kekVersion, wrapped) {
@@ -17,7 +20,7 @@ export const keyRepository: WrappedKeyStore<Queryable> & {
       `INSERT INTO user_keys (user_hash, kek_version, wrapped_dek) VALUES ($1, $2, $3) ON CONFLICT (user_hash) DO NOTHING`,
       [userHash, kekVersion, wrapped],
     );
-    const stored = await keyRepository.find(tx, userHash);
+    const stored = await keyRepository.find(tx, userHash, true);
     if (!stored) throw new Error('data key vanished after insert');
     return stored;
   },

@@ -64,7 +64,8 @@ export async function openDatabase(cfg: DatabaseConfig, opts: OpenDatabaseOption
   const db = await openPostgres({ url: cfg.url, poolMax: cfg.poolMax });
   try {
     await checkRoles(db.pool, opts);
-    await assertEmbeddingSpace(db.pool, opts.embedding.model, opts.embedding.dimensions);
+    // As engram_app (a login granted it NOINHERIT has no rights of its own), with no tenant set.
+    await db.withTenant('', (tx) => assertEmbeddingSpace(tx, opts.embedding.model, opts.embedding.dimensions));
   } catch (err) {
     await db.close();
     throw err;

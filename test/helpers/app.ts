@@ -96,7 +96,7 @@ export async function createTestApp(
   } else {
     owner = (db as Awaited<ReturnType<typeof openPGlite>>).pglite;
   }
-  const app = await buildApp(config, { embedder, db, logger: { level: 'trace', stream } });
+  const app = await buildApp(config, { embedder, db, logLevel: 'trace', logStream: stream });
   let closed = false;
   return {
     app,

@@ -60,7 +60,7 @@ describe(`embedding providers and the embedding space (${backend()})`, () => {
   });
 
   it('serves with an OpenAI-compatible endpoint configured from the environment', async () => {
-    const app = await buildApp(loadConfig(env), { logger: false });
+    const app = await buildApp(loadConfig(env), { logLevel: 'silent' });
     try {
       const headers = { authorization: `Bearer ${await signToken({ secret: JWT_SECRET, subject: 'u1', scopes: ['memory:read', 'memory:write'], ttlSeconds: 60 })}` };
       const indexed = await app.inject({ method: 'POST', url: '/api/v1/memory/index', headers, payload: { user_id: 'u1', text: 'zzzz' } });
