@@ -13,7 +13,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   });
   const address = await app.listen({ host: config.host, port: config.port });
   const tokenHint = config.jwt.secret
-    ? 'get a token with: npm run engram -- token --user alice   (or: node dist/cli/main.js token --user alice)'
+    ? 'get a token with: npm run -s engram -- token --user alice   (or: node dist/cli/main.js token --user alice)'
     : 'tokens come from your identity provider (JWT_PUBLIC_KEY / JWT_JWKS_URL)';
   app.log.info(`Engram listening on ${address} (${config.database.kind}); ${tokenHint}`);
 }
