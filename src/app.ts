@@ -9,11 +9,14 @@ import { createEmbedder } from './embed/create-embedder.js';
 import type { Embedder } from './embed/embedder.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { loggerOptions } from './http/logging.js';
+import { metricsPlugin } from './http/plugins/metrics.js';
 import { healthRoutes } from './http/routes/health.js';
+import { metricsRoute } from './http/routes/metrics.js';
 import { memoryRoutes } from './http/routes/memory/index.js';
 import { validatorCompiler } from './http/validation.js';
 import { Limits } from './memory/limits.js';
 import { MemoryService } from './memory/memory-service.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import type { Database, Queryable } from './store/database.js';
 import { keyRepository } from './store/key-repository.js';
 import { openDatabase } from './store/open.js';
@@ -23,6 +26,8 @@ export interface AppOverrides {
   embedder?: Embedder;
   /** A database the caller owns; otherwise opened from config and closed with the app. */
   db?: Database;
+  /** Metrics the caller also hands to a database it opened itself (tests). */
+  metrics?: Metrics;
   /** Where logs go instead of stdout (tests capture them), and at which level. */
   logStream?: Writable;
   logLevel?: Config['logLevel'];
@@ -44,6 +49,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
   });
   app.setValidatorCompiler(validatorCompiler);
+  const metrics = overrides.metrics ?? createMetrics();
+  await app.register(metricsPlugin, { metrics });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -71,6 +78,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       strictRoles: config.env === 'production',
       log: (m) => app.log.info(m),
       warn: (m) => app.log.warn(m),
+      observer: { rlsBlocked: () => metrics.rlsBlocks.inc() },
     });
   } catch (err) {
     await app.close();
@@ -82,8 +90,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     embedder,
     dataKeys: new DataKeys<Queryable>(config.keys.kek, keyRepository),
     hashUser: createUserHasher(config.keys.hashKey),
+    metrics,
   });
+  const database = db;
+  metrics.watchPool(() => database.stats());
   await app.register(healthRoutes, { db, embedder });
+  if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
   await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });
   return app;
+}
+
+/** The admin listener for METRICS_PORT: /metrics and nothing else. */
+export async function buildAdminApp(metrics: Metrics): Promise<FastifyInstance> {
+  const admin = Fastify({ logger: false });
+  await admin.register(metricsRoute, { metrics });
+  return admin;
 }

@@ -1,16 +1,22 @@
 import closeWithGrace from 'close-with-grace';
-import { buildApp } from './app.js';
+import { buildAdminApp, buildApp } from './app.js';
 import type { Config } from './config/schema.js';
 
 /** Starts the HTTP service and closes it cleanly on SIGINT/SIGTERM. */
 export async function startServer(config: Config, warnings: string[] = []): Promise<void> {
   const app = await buildApp(config);
+  const admin = config.metricsPort === undefined ? undefined : await buildAdminApp(app.metrics);
   for (const warning of warnings) app.log.warn(warning);
   closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
+    await admin?.close();
     await app.close();
   });
+  if (admin) {
+    const metricsAddress = await admin.listen({ host: config.metricsHost, port: config.metricsPort });
+    app.log.info(`metrics on ${metricsAddress}/metrics`);
+  }
   const address = await app.listen({ host: config.host, port: config.port });
   const tokenHint = config.jwt.secret
     ? 'get a token with: npm run -s engram -- token --user alice   (or: node dist/cli/main.js token --user alice)'

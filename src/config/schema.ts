@@ -64,6 +64,8 @@ export const ConfigSchema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    METRICS_HOST: optionalString,
 
     DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     DATABASE_OWNER_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
@@ -103,6 +105,9 @@ export const ConfigSchema = z
     host: c.HOST,
     port: c.PORT,
     logLevel: c.LOG_LEVEL,
+    /** Set: /metrics is served on its own listener (an admin port) and not on the API port. */
+    metricsPort: c.METRICS_PORT,
+    metricsHost: c.METRICS_HOST ?? c.HOST,
     database: c.DATABASE_URL
       ? {
           kind: 'postgres' as const,

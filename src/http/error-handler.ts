@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, ErrorCode, isAppError } from '../errors/app-error.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /** Fastify's own 4xx errors, mapped onto our stable codes. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -32,6 +33,7 @@ export function toAppError(err: FastifyError | Error): AppError {
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const appError = toAppError(err);
+    countError(request.server.metrics, appError);
     if (appError.statusCode >= 500) {
       request.log.error({ err, code: appError.code }, 'request failed');
     } else {
@@ -47,4 +49,12 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ code: ErrorCode.NotFound, detail: 'route not found', request_id: request.id }),
   );
+}
+
+function countError(metrics: Metrics | undefined, err: AppError) {
+  if (!metrics) return;
+  metrics.errors.inc({ code: err.code });
+  // The details of these two are a small fixed set of phrases: safe as labels.
+  if (err.code === ErrorCode.Unauthenticated) metrics.authFailures.inc({ reason: err.detail });
+  if (err.code === ErrorCode.DecryptFailed) metrics.decryptFailures.inc();
 }

@@ -4,6 +4,7 @@ import { fieldAad, open, seal } from '../crypto/envelope.js';
 import type { UserHasher } from '../crypto/user-hash.js';
 import type { Embedder } from '../embed/embedder.js';
 import { Errors } from '../errors/app-error.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Database, Queryable } from '../store/database.js';
 import { keyRepository } from '../store/key-repository.js';
 import { memoryRepository, type MemoryRow, type SearchFilters } from '../store/memory-repository.js';
@@ -56,7 +57,10 @@ export interface MemoryServiceDeps {
   embedder: Embedder;
   dataKeys: DataKeys<Queryable>;
   hashUser: UserHasher;
+  metrics: Metrics;
 }
+
+const elapsedMs = (since: number) => performance.now() - since;
 
 /**
  * The memory domain: ingest, query, read, list, delete, erase, export. Knows nothing of HTTP; the
@@ -66,7 +70,9 @@ export interface MemoryServiceDeps {
 export class MemoryService {
   constructor(private readonly deps: MemoryServiceDeps) {}
 
-  async index(input: IndexInput): Promise<IndexResult> {
+  /** `receivedAt` (performance.now() when the request arrived) starts the time-to-first-value clock. */
+  async index(input: IndexInput, receivedAt = performance.now()): Promise<IndexResult> {
+    const started = performance.now();
     assertText(input.text);
     const metadata = input.metadata ?? {};
     assertMetadata(metadata);
@@ -95,10 +101,33 @@ export class MemoryService {
       };
       return memoryRepository.insert(tx, userHash, memory, chunks, this.deps.embedder.model);
     });
+    // Committed: from here on the memory is returned by queries.
+    const { metrics } = this.deps;
+    metrics.ttfv.observe(elapsedMs(receivedAt));
+    metrics.ingestLatency.observe(elapsedMs(started));
+    metrics.ingestChunks.observe(chunkIds.length);
+    metrics.memoriesIngested.inc();
     return { memoryId, chunkIds, createdAt };
   }
 
   async query(input: QueryInput): Promise<QueryHit[]> {
+    const { metrics } = this.deps;
+    const started = performance.now();
+    metrics.activeQueries.inc();
+    try {
+      const hits = await this.search(input);
+      metrics.queries.inc({ outcome: 'ok' });
+      return hits;
+    } catch (err) {
+      metrics.queries.inc({ outcome: 'error' });
+      throw err;
+    } finally {
+      metrics.activeQueries.dec();
+      metrics.queryLatency.observe(elapsedMs(started));
+    }
+  }
+
+  private async search(input: QueryInput): Promise<QueryHit[]> {
     const query = input.query.trim();
     if (!query) throw Errors.validation('query must not be blank');
     if (query.length > Limits.queryChars) throw Errors.validation(`query must be at most ${Limits.queryChars} characters`);
@@ -189,11 +218,16 @@ export class MemoryService {
   }
 
   private async embed(texts: string[]): Promise<number[][]> {
+    const { embedder, metrics } = this.deps;
+    const started = performance.now();
     try {
-      await this.deps.embedder.init();
-      return await this.deps.embedder.embed(texts);
+      await embedder.init();
+      return await embedder.embed(texts);
     } catch (err) {
       throw Errors.embeddingFailed(err);
+    } finally {
+      metrics.embeddingLatency.observe({ model: embedder.model }, elapsedMs(started));
+      metrics.embeddingBatchSize.observe({ model: embedder.model }, texts.length);
     }
   }
 

@@ -13,8 +13,22 @@ export interface Database {
    * (set_config(..., true)), so a pooled connection never carries a tenant into its next use.
    */
   withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Connections: in the pool, idle, and requests waiting for one (PGlite: one connection). */
+  stats(): { total: number; idle: number; waiting: number };
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What the store reports as it works (metrics). */
+export interface DatabaseObserver {
+  /** A statement was refused by a row-level security policy. */
+  rlsBlocked(): void;
+}
+
+/** PostgreSQL's insufficient_privilege raised by an RLS policy (WITH CHECK, or row_security=off). */
+export function isRlsViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  return e?.code === '42501' && /row-level security/i.test(e.message ?? '');
 }
 
 export const APP_ROLE = 'engram_app';

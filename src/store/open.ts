@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import type { Database, Queryable } from './database.js';
+import type { Database, DatabaseObserver, Queryable } from './database.js';
 import { assertEmbeddingSpace, prepareEmbeddingSpace } from './embedding-space.js';
 import { migrate, type MigrationClient } from './migrate.js';
 import { connectOwner, describeRoles, openPostgres } from './postgres.js';
@@ -18,6 +18,7 @@ export interface OpenDatabaseOptions {
   strictRoles: boolean;
   log: (message: string) => void;
   warn: (message: string) => void;
+  observer?: DatabaseObserver;
 }
 
 type DatabaseConfig = Config['database'];
@@ -49,7 +50,7 @@ export async function migrateDatabase(cfg: DatabaseConfig, embedding: EmbeddingS
 /** Opens the database the service runs on, checks the roles and the embedding space. */
 export async function openDatabase(cfg: DatabaseConfig, opts: OpenDatabaseOptions): Promise<Database> {
   if (cfg.kind === 'pglite') {
-    const db = await openPGlite(cfg.dataDir);
+    const db = await openPGlite(cfg.dataDir, opts.observer);
     try {
       if (opts.migrate) await prepareAsOwner(db.pglite, opts.embedding, opts.log);
       else await assertEmbeddingSpace(db.pglite, opts.embedding.model, opts.embedding.dimensions);
@@ -61,7 +62,7 @@ export async function openDatabase(cfg: DatabaseConfig, opts: OpenDatabaseOption
   }
 
   if (opts.migrate) await migrateDatabase(cfg, opts.embedding, opts.log);
-  const db = await openPostgres({ url: cfg.url, poolMax: cfg.poolMax });
+  const db = await openPostgres({ url: cfg.url, poolMax: cfg.poolMax, observer: opts.observer });
   try {
     await checkRoles(db.pool, opts);
     // As engram_app (a login granted it NOINHERIT has no rights of its own), with no tenant set.

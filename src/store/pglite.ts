@@ -1,26 +1,35 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import type { Database, Queryable } from './database.js';
+import { isRlsViolation, type Database, type DatabaseObserver, type Queryable } from './database.js';
 import { enterTenant } from './tenant-context.js';
 
 /**
  * Embedded PostgreSQL (WASM) with pgvector: the same schema, migrations and RLS as the server.
  * One connection; PGlite serialises transactions on it. `memory://` keeps it in memory only.
  */
-export async function openPGlite(dataDir = 'memory://'): Promise<Database & { pglite: PGlite }> {
+export async function openPGlite(
+  dataDir = 'memory://',
+  observer?: DatabaseObserver,
+): Promise<Database & { pglite: PGlite }> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const pglite = await PGlite.create({ dataDir, extensions: { vector } });
 
   return {
     kind: 'pglite',
     pglite,
-    withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return pglite.transaction(async (tx) => {
-        await enterTenant(tx, userHash);
-        return fn(tx);
-      });
+    async withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      try {
+        return await pglite.transaction(async (tx) => {
+          await enterTenant(tx, userHash);
+          return fn(tx);
+        });
+      } catch (err) {
+        if (isRlsViolation(err)) observer?.rlsBlocked();
+        throw err;
+      }
     },
+    stats: () => ({ total: 1, idle: 1, waiting: 0 }),
     async ping() {
       await pglite.query('SELECT 1');
     },

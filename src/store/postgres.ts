@@ -1,10 +1,11 @@
 import pg from 'pg';
-import { APP_ROLE, type Database, type Queryable } from './database.js';
+import { APP_ROLE, isRlsViolation, type Database, type DatabaseObserver, type Queryable } from './database.js';
 import { enterTenant } from './tenant-context.js';
 
 export interface PostgresOptions {
   url: string;
   poolMax: number;
+  observer?: DatabaseObserver;
 }
 
 /** Connects to PostgreSQL. The pool's login may be the app role itself or a role that can SET ROLE to it. */
@@ -23,6 +24,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
+      if (isRlsViolation(err)) opts.observer?.rlsBlocked();
       throw err;
     } finally {
       client.release();
@@ -40,6 +42,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
     kind: 'postgres',
     pool,
     withTenant,
+    stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async ping() {
       await pool.query('SELECT 1');
     },

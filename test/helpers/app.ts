@@ -10,6 +10,7 @@ import { createUseLiteEmbedder } from '../../src/embed/use-lite.js';
 import pg from 'pg';
 import type { Database, Queryable } from '../../src/store/database.js';
 import { openDatabase } from '../../src/store/open.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import type { openPGlite } from '../../src/store/pglite.js';
 import { backend, createPostgresDatabase } from './database.js';
 
@@ -79,12 +80,14 @@ export async function createTestApp(
   const config = loadConfig(env);
   const embedder = testEmbedder();
   await embedder.init();
+  const metrics = createMetrics();
   const db = await openDatabase(config.database, {
     migrate: true,
     embedding: { model: embedder.model, dimensions: embedder.dimensions },
     strictRoles: false,
     log: () => {},
     warn: () => {},
+    observer: { rlsBlocked: () => metrics.rlsBlocks.inc() },
   });
   let owner: Queryable;
   let closeOwner = async () => {};
@@ -96,7 +99,7 @@ export async function createTestApp(
   } else {
     owner = (db as Awaited<ReturnType<typeof openPGlite>>).pglite;
   }
-  const app = await buildApp(config, { embedder, db, logLevel: 'trace', logStream: stream });
+  const app = await buildApp(config, { embedder, db, metrics, logLevel: 'trace', logStream: stream });
   let closed = false;
   return {
     app,

@@ -19,7 +19,9 @@ export function actingUser(request: FastifyRequest, scope: Scope, userId: string
   if (!principal.scopes.has(scope)) throw Errors.forbidden(`the token lacks the ${scope} scope`);
   if (userId === undefined || userId === principal.subject) return principal.subject;
   if (principal.scopes.has(Scope.Relay)) return userId;
-  request.log.warn({ event: 'cross_tenant_attempt', route: request.routeOptions.url }, 'token named another user_id');
+  const route = request.routeOptions.url ?? 'unknown';
+  request.server.metrics?.crossTenantAttempts.inc({ route });
+  request.log.warn({ event: 'cross_tenant_attempt', route }, 'token named another user_id');
   throw Errors.crossTenant();
 }
 

@@ -19,12 +19,11 @@ export function indexMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesO
     },
     async (request, reply) => {
       const userId = actingUser(request, Scope.Write, request.body.user_id);
-      const result = await memory.index({
-        userId,
-        text: request.body.text,
-        source: request.body.source,
-        metadata: request.body.metadata,
-      });
+      const receivedAt = performance.now() - reply.elapsedTime;
+      const result = await memory.index(
+        { userId, text: request.body.text, source: request.body.source, metadata: request.body.metadata },
+        receivedAt,
+      );
       return reply.status(201).send({
         memory_id: result.memoryId,
         chunk_ids: result.chunkIds,

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Metrics } from '../../metrics/metrics.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+  }
+}
+
+/**
+ * Request metrics for the API routes (latency, counts by route template and status) and open
+ * connections. Route labels are templates (`/api/v1/memory/:id`), never raw URLs or user ids.
+ */
+export const metricsPlugin = fp(
+  async (app: FastifyInstance, opts: { metrics: Metrics }) => {
+    const { metrics } = opts;
+    app.decorate('metrics', metrics);
+
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url;
+      if (!route?.startsWith('/api/')) return;
+      const labels = { route, method: request.method, status: String(reply.statusCode) };
+      metrics.requests.inc(labels);
+      metrics.requestLatency.observe(labels, reply.elapsedTime);
+    });
+
+    app.addHook('onReady', async () => {
+      app.server.on('connection', (socket) => {
+        metrics.activeConnections.inc();
+        socket.once('close', () => metrics.activeConnections.dec());
+      });
+    });
+  },
+  { name: 'engram-metrics', fastify: '5.x' },
+);
