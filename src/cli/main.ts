@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { Scope, signToken } from '../auth/token-verifier.js';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { ConfigError, findSigningSecret, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createEmbedder } from '../embed/create-embedder.js';
 import { startServer } from '../server.js';
 import { migrateDatabase } from '../store/open.js';
+import { formatResults, verify } from '../verify/verify.js';
 
 /** Loads the configuration, printing warnings to stderr; a bad configuration ends the process. */
 function config(warnings?: string[]): Config {
@@ -82,6 +83,26 @@ program
       audience: cfg.jwt.audience,
     });
     process.stdout.write(`${token}\n`);
+  });
+
+program
+  .command('verify')
+  .description("run the seed's staging checklist (Phases 4A-4G) against a live deployment; non-zero exit on a failure")
+  .requiredOption('--url <url>', 'the API base URL, e.g. http://127.0.0.1:8080')
+  .option('--metrics-url <url>', 'where /metrics is served (default: <url>/metrics)')
+  .option('--token <jwt>', 'a token to act with (its subject is used as a test user)')
+  .option('--jwt-secret <secret>', 'HS256 secret to sign tokens for two throwaway users (default: JWT_SECRET, or the embedded secrets file)')
+  .option('--database-url <url>', 'PostgreSQL URL (superuser or BYPASSRLS login) for the schema checks and the tamper test')
+  .option('--redis-url <url>', 'Redis URL to check')
+  .action(async (opts: { url: string; metricsUrl?: string; token?: string; jwtSecret?: string; databaseUrl?: string; redisUrl?: string }) => {
+    const signing = opts.token && !opts.jwtSecret ? undefined : findSigningSecret(opts.jwtSecret);
+    if (signing) console.log(`signing test tokens with the secret from ${signing.from}`);
+    const results = await verify({ ...opts, signingSecret: signing?.secret });
+    console.log(formatResults(results));
+    const failed = results.filter((r) => r.status === 'FAIL').length;
+    const skipped = results.filter((r) => r.status === 'SKIP').length;
+    console.log(`\n${results.length - failed - skipped} passed, ${failed} failed, ${skipped} skipped`);
+    process.exitCode = failed > 0 ? 1 : 0;
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -100,3 +100,16 @@ function formatIssues(error: z.ZodError): string {
     .map((issue) => `  ${issue.path.length ? issue.path.join('.') : 'config'}: ${issue.message}`)
     .join('\n');
 }
+
+/**
+ * The HS256 secret a client tool (verify, load test) signs with: given explicitly, else JWT_SECRET,
+ * else the embedded development secrets file. Undefined when none is found.
+ */
+export function findSigningSecret(explicit: string | undefined, env: Env = process.env): { secret: string; from: string } | undefined {
+  if (explicit) return { secret: explicit, from: 'the command line' };
+  if (env.JWT_SECRET) return { secret: env.JWT_SECRET, from: 'JWT_SECRET' };
+  const path = join(env.ENGRAM_DATA_DIR || './.engram', 'secrets.json');
+  if (!existsSync(path)) return undefined;
+  const secret = (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>).JWT_SECRET;
+  return secret ? { secret, from: path } : undefined;
+}

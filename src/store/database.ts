@@ -32,4 +32,6 @@ export function isRlsViolation(err: unknown): boolean {
 }
 
 export const APP_ROLE = 'engram_app';
+/** Tables holding tenant rows: each has user_hash, forced RLS and the four policies. */
+export const TENANT_TABLES = ['user_keys', 'memories', 'memory_chunks'] as const;
 

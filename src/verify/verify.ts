@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import { signToken, Scope } from '../auth/token-verifier.js';
+import { check, expectThat, skip, type CheckResult } from './check.js';
+import { databaseChecks } from './database-checks.js';
+import { httpChecks } from './http-checks.js';
+
+export interface VerifyOptions {
+  url: string;
+  metricsUrl?: string;
+  token?: string;
+  signingSecret?: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+}
+
+/**
+ * The staging checklist of the seed report (Phases 4A–4G) as checks against a live deployment.
+ * It creates two throwaway users (engram-verify-*) when it can sign tokens, and erases them at the end.
+ */
+export async function verify(opts: VerifyOptions): Promise<CheckResult[]> {
+  const url = opts.url.replace(/\/+$/, '');
+  const results: CheckResult[] = [];
+  const run = async (phase: string, name: string, body: () => Promise<string>) => results.push(await check(phase, name, body));
+
+  let users: { a: { id: string; token: string }; b: { id: string; token: string } } | undefined;
+  if (opts.signingSecret) {
+    const mint = async (id: string) => ({
+      id,
+      token: await signToken({ secret: opts.signingSecret!, subject: id, scopes: [Scope.Read, Scope.Write], ttlSeconds: 600 }),
+    });
+    const tag = randomUUID().slice(0, 8);
+    users = { a: await mint(`engram-verify-a-${tag}`), b: await mint(`engram-verify-b-${tag}`) };
+  }
+
+  let db: pg.Client | undefined;
+  if (opts.databaseUrl) {
+    try {
+      const checked = await databaseChecks(opts.databaseUrl);
+      results.push(...checked.results);
+      db = checked.client;
+    } catch (err) {
+      results.push({ phase: '4A', name: 'database', status: 'FAIL', detail: `cannot connect: ${(err as Error).message}` });
+    }
+  } else {
+    results.push(skip('4A', 'database', 'no --database-url (RLS, policies, role and indexes not checked)'));
+  }
+
+  if (opts.redisUrl) {
+    await run('4B', 'redis', async () => {
+      const redis = new Redis(opts.redisUrl!, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+      redis.on('error', () => {});
+      try {
+        await redis.connect();
+        const pong = await redis.ping();
+        expectThat(pong === 'PONG', `PING answered ${pong}`);
+        return 'Redis answers PING';
+      } finally {
+        redis.disconnect();
+      }
+    });
+  } else {
+    results.push(skip('4B', 'redis', 'no --redis-url'));
+  }
+
+  results.push(...(await httpChecks({ url, metricsUrl: opts.metricsUrl ?? `${url}/metrics`, users, token: opts.token })));
+
+  if (db && users) {
+    const { a, b } = users;
+    await run('4G', 'wrong-user-ciphertext', async () => {
+      const api = `${url}/api/v1/memory`;
+      const post = async (u: { id: string; token: string }, text: string) => {
+        const res = await fetch(`${api}/index`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${u.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ user_id: u.id, text }),
+        });
+        expectThat(res.status === 201, `indexing for ${u.id} got ${res.status}`);
+        return ((await res.json()) as { memory_id: string }).memory_id;
+      };
+      const aId = await post(a, 'A verify note.');
+      const bId = await post(b, 'B verify note.');
+      const moved = await db!.query(
+        `UPDATE memories SET text_ciphertext = (SELECT text_ciphertext FROM memories WHERE id = $1) WHERE id = $2`,
+        [aId, bId],
+      );
+      expectThat(moved.rowCount === 1, 'could not copy the ciphertext: --database-url must be a superuser or BYPASSRLS login for this check');
+      const res = await fetch(`${api}/${bId}`, { headers: { authorization: `Bearer ${b.token}` } });
+      const body = (await res.json()) as { code?: string };
+      expectThat(res.status === 500 && body.code === 'DECRYPT_FAILED', `reading the moved ciphertext got ${res.status} ${JSON.stringify(body)}`);
+      return "A's ciphertext copied into B's row fails with DECRYPT_FAILED";
+    });
+  } else if (!db) {
+    results.push(skip('4G', 'wrong-user-ciphertext', 'needs --database-url'));
+  } else {
+    results.push(skip('4G', 'wrong-user-ciphertext', 'needs a signing secret for two users'));
+  }
+
+  if (users) {
+    for (const u of [users.a, users.b]) {
+      await fetch(`${url}/api/v1/memory?user_id=${encodeURIComponent(u.id)}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${u.token}` },
+      }).catch(() => undefined);
+    }
+  }
+  await db?.end();
+  return results;
+}
+
+export function formatResults(results: CheckResult[]): string {
+  return results.map((r) => `${r.status.padEnd(4)}  ${r.phase}  ${r.name.padEnd(22)}  ${r.detail}`).join('\n');
+}
