@@ -16,6 +16,12 @@ export const metricsPlugin = fp(
   async (app: FastifyInstance, opts: { metrics: Metrics }) => {
     const { metrics } = opts;
     app.decorate('metrics', metrics);
+    // Counters with labels only appear on first use, and increase() cannot see a series' first
+    // sample: start the ones alerts watch at zero so the first event is already an increase.
+    for (const outcome of ['ok', 'error']) metrics.queries.inc({ outcome }, 0);
+    app.addHook('onRoute', (route) => {
+      if (route.url.startsWith('/api/')) metrics.crossTenantAttempts.inc({ route: route.url }, 0);
+    });
 
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url;
