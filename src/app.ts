@@ -10,6 +10,8 @@ import type { Embedder } from './embed/embedder.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { loggerOptions } from './http/logging.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
+import { openapiPlugin } from './http/plugins/openapi.js';
+import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { healthRoutes } from './http/routes/health.js';
 import { metricsRoute } from './http/routes/metrics.js';
 import { memoryRoutes } from './http/routes/memory/index.js';
@@ -51,6 +53,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   app.setValidatorCompiler(validatorCompiler);
   const metrics = overrides.metrics ?? createMetrics();
   await app.register(metricsPlugin, { metrics });
+  await app.register(openapiPlugin); // before any route: it collects them and adds the shared schemas
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -94,6 +97,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const database = db;
   metrics.watchPool(() => database.stats());
+  if (config.rateLimit.enabled) {
+    // Before the routes (it hooks each one as it is added); it limits only authenticated requests.
+    await app.register(rateLimitPlugin, { config: config.rateLimit, hashUser: createUserHasher(config.keys.hashKey), metrics });
+  }
   await app.register(healthRoutes, { db, embedder });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
   await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });

@@ -87,6 +87,18 @@ export const ConfigSchema = z
     EMBEDDINGS_MODEL: optionalString,
     EMBEDDINGS_API_KEY: optionalString,
     EMBEDDING_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+
+    // Rate limiting (see src/http/plugins/rate-limit.ts). Limits are per user and route class.
+    RATE_LIMIT_DISABLED: bool.default(false),
+    RATE_LIMIT_WINDOW_SEC: z.coerce.number().int().min(1).max(86_400).default(60),
+    RATE_LIMIT_INGEST_PER_MIN: z.coerce.number().int().min(1).default(120),
+    RATE_LIMIT_QUERY_PER_MIN: z.coerce.number().int().min(1).default(300),
+    RATE_LIMIT_READ_PER_MIN: z.coerce.number().int().min(1).default(600),
+    RATE_LIMIT_WRITE_PER_MIN: z.coerce.number().int().min(1).default(60),
+    RATE_LIMIT_SUMMARIZE_PER_MIN: z.coerce.number().int().min(1).default(30),
+    RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
+    RATE_LIMIT_KEY_PREFIX: z.string().trim().min(1).max(100).default('engram:rl:'),
+    REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
@@ -139,6 +151,23 @@ export const ConfigSchema = z
             apiKey: c.EMBEDDINGS_API_KEY,
           }
         : { provider: 'use-lite' as const, threads: c.EMBEDDING_THREADS },
+    rateLimit: {
+      enabled: !c.RATE_LIMIT_DISABLED,
+      windowMs: c.RATE_LIMIT_WINDOW_SEC * 1000,
+      /** Requests per minute and user, by route class; scaled to the window by the limiter. */
+      perMinute: {
+        ingest: c.RATE_LIMIT_INGEST_PER_MIN,
+        query: c.RATE_LIMIT_QUERY_PER_MIN,
+        read: c.RATE_LIMIT_READ_PER_MIN,
+        write: c.RATE_LIMIT_WRITE_PER_MIN,
+        summarize: c.RATE_LIMIT_SUMMARIZE_PER_MIN,
+      },
+      /** Set: the budget is shared by every process on this Redis; unset: in-memory, per process. */
+      redisUrl: c.REDIS_URL,
+      /** What a request gets when Redis fails: `open` passes unlimited, `closed` is refused (503). */
+      failMode: c.RATE_LIMIT_FAIL_MODE,
+      keyPrefix: c.RATE_LIMIT_KEY_PREFIX,
+    },
   }));
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -151,6 +180,7 @@ export const FILE_VARIABLES = [
   'ENGRAM_KEK',
   'ENGRAM_HASH_KEY',
   'EMBEDDINGS_API_KEY',
+  'REDIS_URL',
 ] as const;
 /** Secrets Engram generates for itself in embedded mode when none are given. */
 export const GENERATED_SECRETS = ['JWT_SECRET', 'ENGRAM_KEK', 'ENGRAM_HASH_KEY'] as const;

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { parseBearer, Scope, type Principal, type TokenVerifier } from '../../auth/token-verifier.js';
 import { Errors } from '../../errors/app-error.js';
+import { BEARER_AUTH } from './openapi.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,9 +26,15 @@ export function actingUser(request: FastifyRequest, scope: Scope, userId: string
   throw Errors.crossTenant();
 }
 
-/** Verifies the bearer token on every route of the encapsulating context. */
+/**
+ * Verifies the bearer token on every route of the encapsulating context, and says so in the OpenAPI
+ * document: each of those routes gets the bearer security requirement.
+ */
 export const authPlugin = fp(
   async (app: FastifyInstance, opts: { verifier: TokenVerifier }) => {
+    app.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, security: [{ [BEARER_AUTH]: [] }] };
+    });
     app.decorateRequest('principal', undefined);
     app.addHook('onRequest', async (request) => {
       request.principal = await opts.verifier.verify(parseBearer(request.headers.authorization));

@@ -10,9 +10,19 @@ const Health = Type.Object({
 
 /** Liveness (the process answers) and readiness (database reachable, model loaded). */
 export async function healthRoutes(app: FastifyInstance, opts: { db: Database; embedder: Embedder }) {
-  app.get('/healthz', { schema: { tags: ['health'], response: { 200: Health } } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    { schema: { operationId: 'healthz', summary: 'Liveness: the process answers', tags: ['health'], response: { 200: Health } } },
+    async () => ({ status: 'ok' }),
+  );
 
-  app.get('/readyz', { schema: { tags: ['health'], response: { 200: Health, 503: Health } } }, async (request, reply) => {
+  const readiness = {
+    operationId: 'readyz',
+    summary: 'Readiness: the database answers and the embedding model is loaded',
+    tags: ['health'],
+    response: { 200: Health, 503: Health },
+  };
+  app.get('/readyz', { schema: readiness }, async (request, reply) => {
     const checks: Record<string, string> = {};
     try {
       await opts.db.ping();

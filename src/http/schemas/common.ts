@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Limits, Patterns } from '../../memory/limits.js';
 
 export const UserId = Type.String({ pattern: Patterns.userId, description: 'The end user the memory belongs to' });
@@ -12,14 +12,24 @@ export const Metadata = Type.Unsafe<Record<string, unknown>>({
 export const MemoryId = Type.String({ format: 'uuid' });
 export const Timestamp = Type.String({ format: 'date-time' });
 
-export const ErrorBody = Type.Object(
+/** The body of every error response. Registered once with app.addSchema (see sharedSchemas). */
+export const ErrorBodySchema = Type.Object(
   {
     code: Type.String({ description: 'Stable machine-readable code, e.g. VALIDATION_FAILED' }),
     detail: Type.String(),
     request_id: Type.String(),
   },
-  { $id: 'ErrorBody' },
+  { $id: 'ErrorBody', description: 'An error: a stable code, a human-readable detail and the request id' },
 );
+
+/**
+ * What route schemas use for an error response: a `$ref` to the shared ErrorBody, so the serializer
+ * and the OpenAPI document (`#/components/schemas/ErrorBody`) both use the one definition.
+ */
+export const ErrorBody = Type.Unsafe<Static<typeof ErrorBodySchema>>(Type.Ref('ErrorBody'));
+
+/** Schemas referenced by `$id` from route schemas; added to the root instance before any route. */
+export const sharedSchemas = [ErrorBodySchema];
 
 /** The error responses every API route may give, for the OpenAPI document. */
 export const errorResponses = {
@@ -27,6 +37,9 @@ export const errorResponses = {
   401: ErrorBody,
   403: ErrorBody,
   413: ErrorBody,
+  415: ErrorBody,
+  429: ErrorBody,
   500: ErrorBody,
+  502: ErrorBody,
   503: ErrorBody,
 };

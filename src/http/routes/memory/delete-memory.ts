@@ -12,6 +12,7 @@ export function deleteMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutes
     '/:id',
     {
       schema: {
+        operationId: 'deleteMemory',
         summary: 'Delete one memory and its chunks',
         tags: ['memory'],
         params: IdParams,

@@ -11,6 +11,7 @@ export function eraseUserRoute(app: FastifyInstance, { memory }: MemoryRoutesOpt
     '/',
     {
       schema: {
+        operationId: 'eraseUser',
         summary: "Erase everything of one user: destroy the user's data key, then delete the rows",
         tags: ['memory'],
         querystring: EraseQuery,

@@ -14,6 +14,7 @@ export function exportMemoriesRoute(app: FastifyInstance, { memory }: MemoryRout
     '/export',
     {
       schema: {
+        operationId: 'exportMemories',
         summary: "All of a user's memories, decrypted, as NDJSON (one memory per line, newest first)",
         tags: ['memory'],
         querystring: UserQuery,

@@ -11,6 +11,7 @@ export function getMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesOpt
     '/:id',
     {
       schema: {
+        operationId: 'getMemory',
         summary: 'One memory, decrypted',
         tags: ['memory'],
         params: IdParams,

@@ -11,6 +11,7 @@ export function indexMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesO
     '/index',
     {
       schema: {
+        operationId: 'indexMemory',
         summary: 'Ingest text for a user: chunk, embed, encrypt and store it',
         tags: ['memory'],
         body: IndexBody,

@@ -21,6 +21,7 @@ export function listMemoriesRoute(app: FastifyInstance, { memory }: MemoryRoutes
     '/',
     {
       schema: {
+        operationId: 'listMemories',
         summary: "A page of a user's memories, newest first",
         tags: ['memory'],
         querystring: ListQuery,

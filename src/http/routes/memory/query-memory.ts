@@ -11,6 +11,7 @@ export function queryMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesO
     '/query',
     {
       schema: {
+        operationId: 'queryMemory',
         summary: "Semantic search over one user's memories (cosine similarity, HNSW)",
         tags: ['memory'],
         body: QueryBody,

@@ -1,0 +1,111 @@
+import { createRequire } from 'node:module';
+import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../../config/schema.js';
+import type { UserHasher } from '../../crypto/user-hash.js';
+import { AppError, ErrorCode, Errors } from '../../errors/app-error.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import { budgets, routeClass, type RouteClass } from '../../ratelimit/route-class.js';
+import { connectRateLimitRedis } from '../../ratelimit/redis.js';
+
+export interface RateLimitPluginOptions {
+  config: Config['rateLimit'];
+  hashUser: UserHasher;
+  metrics: Metrics;
+}
+
+type StoreCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
+type RedisStoreCtor = new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+  redis: unknown,
+  nameSpace: string,
+) => FastifyRateLimitStore;
+
+// The plugin's own Redis store (its atomic INCR + PEXPIRE script), wrapped below to see its failures.
+const RedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/RedisStore.js') as RedisStoreCtor;
+
+/**
+ * A store that delegates to another and applies the fail mode when it fails: every failure is
+ * counted; `open` hands the error back to the plugin, which lets the request through (skipOnError);
+ * `closed` replaces it with NOT_READY (503), which refuses the request.
+ */
+function failurePolicyStore(
+  inner: FastifyRateLimitStore,
+  policy: 'open' | 'closed',
+  onFailure: (err: unknown) => void,
+): FastifyRateLimitStore {
+  const fail = (err: unknown, cb: StoreCallback) => {
+    onFailure(err);
+    cb(policy === 'open' ? (err as Error) : Errors.notReady('rate limiting is unavailable; retry shortly'));
+  };
+  return {
+    incr(key, cb, timeWindow, max) {
+      try {
+        inner.incr(key, (err, result) => (err ? fail(err, cb) : cb(null, result)), timeWindow, max);
+      } catch (err) {
+        fail(err, cb);
+      }
+    },
+    child(routeOptions) {
+      return failurePolicyStore(inner.child(routeOptions), policy, onFailure);
+    },
+  };
+}
+
+const classOf = (request: FastifyRequest): RouteClass => routeClass(request.method, request.routeOptions.url ?? request.url);
+
+/**
+ * Per-user, per-route-class rate limits with @fastify/rate-limit. Registered on the root before the
+ * routes; it applies to every request that authenticated (the auth hook set request.principal) and
+ * passes everything else (health, metrics, docs) untouched.
+ *
+ * - Runs in preValidation: after authentication (onRequest), before body validation, so malformed
+ *   requests spend budget too and their 400s carry the X-RateLimit-* headers.
+ * - Key: `<class>:<HMAC(subject)>` — never the raw user id; in Redis under RATE_LIMIT_KEY_PREFIX.
+ * - Fixed windows of RATE_LIMIT_WINDOW_SEC; with REDIS_URL the counters live in Redis and every
+ *   process shares them, else in this process's memory.
+ * - Past the limit: our RATE_LIMITED error (429) with Retry-After, rendered by our error handler.
+ */
+export const rateLimitPlugin = fp(
+  async (app: FastifyInstance, opts: RateLimitPluginOptions) => {
+    const { config, hashUser, metrics } = opts;
+    const perWindow = budgets(config.perMinute, config.windowMs);
+
+    let store: (new () => FastifyRateLimitStore) | undefined;
+    if (config.redisUrl) {
+      const redis = await connectRateLimitRedis(config.redisUrl, {
+        info: (m) => app.log.info(m),
+        warn: (m) => app.log.warn(m),
+      });
+      app.addHook('onClose', () => redis.close());
+      const guarded = failurePolicyStore(new RedisStore(false, false, redis.client, config.keyPrefix), config.failMode, (err) => {
+        metrics.rateLimitBackendErrors.inc({ policy: config.failMode });
+        app.log.debug({ err }, 'rate-limit store failed');
+      });
+      // The plugin instantiates `store` itself; hand it the one instance.
+      store = function GuardedStore() {
+        return guarded;
+      } as unknown as new () => FastifyRateLimitStore;
+    }
+
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'preValidation',
+      timeWindow: config.windowMs,
+      max: (request) => perWindow[classOf(request)],
+      keyGenerator: (request) => (request.principal ? `${classOf(request)}:${hashUser(request.principal.subject)}` : ''),
+      // Unauthenticated routes (health, metrics, docs) are not limited and get no headers.
+      allowList: (request) => request.principal === undefined,
+      ...(store ? { store } : { cache: 100_000 }),
+      skipOnError: config.failMode === 'open',
+      errorResponseBuilder: (request, context) => {
+        const routeClass = classOf(request);
+        metrics.rateLimited.inc({ route_class: routeClass });
+        return new AppError(ErrorCode.RateLimited, `rate limit of ${context.max} ${routeClass} requests exceeded; retry in ${context.after}`);
+      },
+    });
+  },
+  { name: 'engram-rate-limit', fastify: '5.x' },
+);

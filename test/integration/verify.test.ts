@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verify } from '../../src/verify/verify.js';
+import { closeTestEmbedder, createTestApp, JWT_SECRET, type TestApp } from '../helpers/app.js';
+import { backend } from '../helpers/database.js';
+
+/** `engram verify` against a live server: all PASS when healthy, FAIL when isolation is weakened. */
+describe(`engram verify (${backend()})`, () => {
+  let t: TestApp;
+  let url: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { RATE_LIMIT_READ_PER_MIN: '20', LOG_LEVEL: 'warn' } });
+    url = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await closeTestEmbedder();
+  });
+
+  it('passes every check it can run against a healthy deployment', async () => {
+    const results = await verify({
+      url,
+      signingSecret: JWT_SECRET,
+      databaseUrl: t.databaseUrl,
+      redisUrl: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    });
+    const failed = results.filter((r) => r.status === 'FAIL');
+    expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
+    const passed = results.filter((r) => r.status === 'PASS').map((r) => r.name);
+    expect(passed).toEqual(expect.arrayContaining(['redis', 'health', 'metrics', 'no-token', 'bad-tokens', 'cross-tenant', 'tenant-isolation', 'rate-limit']));
+    if (backend() === 'postgres') {
+      expect(passed).toEqual(expect.arrayContaining(['rls-forced', 'rls-policies', 'app-role', 'indexes', 'wrong-user-ciphertext']));
+      expect(results.filter((r) => r.status === 'SKIP')).toEqual([]);
+    }
+  });
+
+  it('fails when RLS is no longer forced, or Redis does not answer', async () => {
+    if (backend() === 'postgres') await t.owner.query('ALTER TABLE memories NO FORCE ROW LEVEL SECURITY');
+    try {
+      const results = await verify({ url, databaseUrl: t.databaseUrl, redisUrl: 'redis://127.0.0.1:1' });
+      const byName = Object.fromEntries(results.map((r) => [r.name, r]));
+      expect(byName.redis!.status).toBe('FAIL');
+      if (backend() === 'postgres') {
+        expect(byName['rls-forced']).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('memories') });
+      }
+    } finally {
+      if (backend() === 'postgres') await t.owner.query('ALTER TABLE memories FORCE ROW LEVEL SECURITY');
+    }
+  });
+});
