@@ -13,7 +13,17 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/memory/**', 'src/store/**', 'src/crypto/**', 'src/embed/**', 'src/auth/**', 'src/cli/**'],
+    files: [
+      'src/memory/**',
+      'src/store/**',
+      'src/crypto/**',
+      'src/embed/**',
+      'src/auth/**',
+      'src/cli/**',
+      'src/metrics/**',
+      'src/ratelimit/**',
+      'src/verify/**',
+    ],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['fastify', '@fastify/*', '**/http/**'], message: 'The domain and infrastructure layers must not depend on HTTP.' }] }],
     },

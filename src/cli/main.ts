@@ -91,13 +91,21 @@ program
   .requiredOption('--url <url>', 'the API base URL, e.g. http://127.0.0.1:8080')
   .option('--metrics-url <url>', 'where /metrics is served (default: <url>/metrics)')
   .option('--token <jwt>', 'a token to act with (its subject is used as a test user)')
-  .option('--jwt-secret <secret>', 'HS256 secret to sign tokens for two throwaway users (default: JWT_SECRET, or the embedded secrets file)')
+  .option(
+    '--jwt-secret <secret>',
+    'HS256 secret to sign tokens for two throwaway users (default: JWT_SECRET, JWT_SECRET_FILE, or the embedded secrets file; JWT_ISSUER/JWT_AUDIENCE are put in the tokens)',
+  )
   .option('--database-url <url>', 'PostgreSQL URL (superuser or BYPASSRLS login) for the schema checks and the tamper test')
   .option('--redis-url <url>', 'Redis URL to check')
   .action(async (opts: { url: string; metricsUrl?: string; token?: string; jwtSecret?: string; databaseUrl?: string; redisUrl?: string }) => {
     const signing = opts.token && !opts.jwtSecret ? undefined : findSigningSecret(opts.jwtSecret);
     if (signing) console.log(`signing test tokens with the secret from ${signing.from}`);
-    const results = await verify({ ...opts, signingSecret: signing?.secret });
+    const results = await verify({
+      ...opts,
+      signingSecret: signing?.secret,
+      issuer: process.env.JWT_ISSUER || undefined,
+      audience: process.env.JWT_AUDIENCE || undefined,
+    });
     console.log(formatResults(results));
     const failed = results.filter((r) => r.status === 'FAIL').length;
     const skipped = results.filter((r) => r.status === 'SKIP').length;

@@ -108,6 +108,7 @@ function formatIssues(error: z.ZodError): string {
 export function findSigningSecret(explicit: string | undefined, env: Env = process.env): { secret: string; from: string } | undefined {
   if (explicit) return { secret: explicit, from: 'the command line' };
   if (env.JWT_SECRET) return { secret: env.JWT_SECRET, from: 'JWT_SECRET' };
+  if (env.JWT_SECRET_FILE) return { secret: readFileSync(env.JWT_SECRET_FILE, 'utf8').trim(), from: env.JWT_SECRET_FILE };
   const path = join(env.ENGRAM_DATA_DIR || './.engram', 'secrets.json');
   if (!existsSync(path)) return undefined;
   const secret = (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>).JWT_SECRET;

@@ -147,7 +147,7 @@ export function createMetrics() {
     }),
     decryptFailures: new Counter({
       name: 'memory_decrypt_failures_total',
-      help: 'Stored ciphertexts that failed their integrity check',
+      help: 'Requests answered DECRYPT_FAILED: a stored ciphertext failed its integrity check, or its key is gone',
       registers: r,
     }),
     dbPoolConnections: new Gauge({

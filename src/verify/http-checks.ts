@@ -69,7 +69,7 @@ export async function httpChecks(t: HttpTarget): Promise<CheckResult[]> {
     expectThat(res.status === 200, `${t.metricsUrl} answered ${res.status}`);
     for (const line of res.text.split('\n')) {
       if (!line || line.startsWith('#')) continue;
-      expectThat(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? -?[0-9.eE+-]+|NaN|[+-]Inf$/.test(line), `unparsable line: ${line.slice(0, 80)}`);
+      expectThat(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$/.test(line), `unparsable line: ${line.slice(0, 80)}`);
     }
     exported = new Set([...res.text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
     const missing = requiredSeries().filter((n) => !exported.has(n));
@@ -115,6 +115,7 @@ export async function httpChecks(t: HttpTarget): Promise<CheckResult[]> {
 
   const a = t.users?.a ?? (t.token ? { id: undefined, token: t.token } : undefined);
   if (!a) {
+    results.push(skip('4G', 'cross-tenant', 'needs --jwt-secret (or JWT_SECRET) or --token'));
     results.push(skip('4G', 'tenant-isolation', 'needs --jwt-secret (or JWT_SECRET) or --token'));
     results.push(skip('4B', 'rate-limit', 'needs --jwt-secret (or JWT_SECRET) or --token'));
     return results;

@@ -11,6 +11,9 @@ export interface VerifyOptions {
   metricsUrl?: string;
   token?: string;
   signingSecret?: string;
+  /** Claims the deployment checks (JWT_ISSUER / JWT_AUDIENCE), put into the tokens verify signs. */
+  issuer?: string;
+  audience?: string;
   databaseUrl?: string;
   redisUrl?: string;
 }
@@ -28,7 +31,14 @@ export async function verify(opts: VerifyOptions): Promise<CheckResult[]> {
   if (opts.signingSecret) {
     const mint = async (id: string) => ({
       id,
-      token: await signToken({ secret: opts.signingSecret!, subject: id, scopes: [Scope.Read, Scope.Write], ttlSeconds: 600 }),
+      token: await signToken({
+        secret: opts.signingSecret!,
+        subject: id,
+        scopes: [Scope.Read, Scope.Write],
+        ttlSeconds: 600,
+        issuer: opts.issuer,
+        audience: opts.audience,
+      }),
     });
     const tag = randomUUID().slice(0, 8);
     users = { a: await mint(`engram-verify-a-${tag}`), b: await mint(`engram-verify-b-${tag}`) };
@@ -98,12 +108,17 @@ export async function verify(opts: VerifyOptions): Promise<CheckResult[]> {
   }
 
   if (users) {
-    for (const u of [users.a, users.b]) {
-      await fetch(`${url}/api/v1/memory?user_id=${encodeURIComponent(u.id)}`, {
-        method: 'DELETE',
-        headers: { authorization: `Bearer ${u.token}` },
-      }).catch(() => undefined);
-    }
+    const { a, b } = users;
+    await run('4G', 'cleanup', async () => {
+      for (const u of [a, b]) {
+        const res = await fetch(`${url}/api/v1/memory?user_id=${encodeURIComponent(u.id)}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${u.token}` },
+        });
+        expectThat(res.ok, `erasing ${u.id} got ${res.status}: erase it by hand`);
+      }
+      return `erased the throwaway users ${a.id} and ${b.id}`;
+    });
   }
   await db?.end();
   return results;

@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Metrics } from '../../metrics/metrics.js';
 
+/** The memory API; health, metrics and the OpenAPI document are not counted as API traffic. */
+const API_PREFIX = '/api/v1/memory';
+
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics;
@@ -20,12 +23,12 @@ export const metricsPlugin = fp(
     // sample: start the ones alerts watch at zero so the first event is already an increase.
     for (const outcome of ['ok', 'error']) metrics.queries.inc({ outcome }, 0);
     app.addHook('onRoute', (route) => {
-      if (route.url.startsWith('/api/')) metrics.crossTenantAttempts.inc({ route: route.url }, 0);
+      if (route.url.startsWith(API_PREFIX)) metrics.crossTenantAttempts.inc({ route: route.url }, 0);
     });
 
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url;
-      if (!route?.startsWith('/api/')) return;
+      if (!route?.startsWith(API_PREFIX)) return;
       const labels = { route, method: request.method, status: String(reply.statusCode) };
       metrics.requests.inc(labels);
       metrics.requestLatency.observe(labels, reply.elapsedTime);
