@@ -103,14 +103,19 @@ function formatIssues(error: z.ZodError): string {
 
 /**
  * The HS256 secret a client tool (verify, load test) signs with: given explicitly, else JWT_SECRET,
- * else the embedded development secrets file. Undefined when none is found.
+ * else JWT_SECRET_FILE, else the embedded development secrets file in `dataDir` (default
+ * ENGRAM_DATA_DIR or ./.engram). Undefined when none is found.
  */
-export function findSigningSecret(explicit: string | undefined, env: Env = process.env): { secret: string; from: string } | undefined {
+export function findSigningSecret(
+  explicit: string | undefined,
+  env: Env = process.env,
+  dataDir = env.ENGRAM_DATA_DIR || './.engram',
+): { secret: string; from: string } | undefined {
   if (explicit) return { secret: explicit, from: 'the command line' };
   if (env.JWT_SECRET) return { secret: env.JWT_SECRET, from: 'JWT_SECRET' };
   if (env.JWT_SECRET_FILE) return { secret: readFileSync(env.JWT_SECRET_FILE, 'utf8').trim(), from: env.JWT_SECRET_FILE };
-  const path = join(env.ENGRAM_DATA_DIR || './.engram', 'secrets.json');
-  if (!existsSync(path)) return undefined;
-  const secret = (JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>).JWT_SECRET;
-  return secret ? { secret, from: path } : undefined;
+  const path = join(dataDir, 'secrets.json');
+  if (dataDir.startsWith('memory://') || !existsSync(path)) return undefined;
+  const secret = (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>).JWT_SECRET;
+  return typeof secret === 'string' && secret ? { secret, from: `${path} (embedded-mode generated secrets)` } : undefined;
 }
