@@ -77,6 +77,20 @@ export async function createTestApp(
   } else {
     env.ENGRAM_DATA_DIR = options.pgliteDataDir ?? 'memory://';
   }
+  try {
+    return await assemble(env, logs, stream, pgDb);
+  } catch (err) {
+    await pgDb?.drop().catch(() => {}); // a failed start leaves no database behind
+    throw err;
+  }
+}
+
+async function assemble(
+  env: Record<string, string>,
+  logs: string[],
+  stream: Writable,
+  pgDb: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined,
+): Promise<TestApp> {
   const config = loadConfig(env);
   const embedder = testEmbedder();
   await embedder.init();
