@@ -88,18 +88,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     throw err;
   }
 
+  const hashUser = createUserHasher(config.keys.hashKey);
   const memory = new MemoryService({
     db,
     embedder,
     dataKeys: new DataKeys<Queryable>(config.keys.kek, keyRepository),
-    hashUser: createUserHasher(config.keys.hashKey),
+    hashUser,
     metrics,
   });
   const database = db;
   metrics.watchPool(() => database.stats());
   if (config.rateLimit.enabled) {
     // Before the routes (it hooks each one as it is added); it limits only authenticated requests.
-    await app.register(rateLimitPlugin, { config: config.rateLimit, hashUser: createUserHasher(config.keys.hashKey), metrics });
+    await app.register(rateLimitPlugin, { config: config.rateLimit, hashUser, metrics });
   }
   await app.register(healthRoutes, { db, embedder });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
