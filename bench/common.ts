@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { signToken } from '../src/auth/token-verifier.js';
 import { loadConfig } from '../src/config/load.js';
+import { createPostgresDatabase } from '../test/helpers/database.js';
 import type { Config } from '../src/config/schema.js';
 
 export type Backend = 'pglite' | 'postgres';
@@ -31,7 +31,6 @@ export function intOption(name: string, value: string | undefined, fallback: num
 // ---------------------------------------------------------------------------------------------------
 
 const JWT_SECRET = randomBytes(48).toString('base64url');
-const adminUrl = () => process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface BenchApp {
   app: FastifyInstance;
@@ -62,33 +61,9 @@ export async function startBenchApp(backend: Backend, extraEnv: Record<string, s
   };
   let dropDatabase = async () => {};
   if (backend === 'postgres') {
-    const name = `engram_bench_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl() });
-    try {
-      await admin.connect();
-    } catch (err) {
-      throw new Error(`PostgreSQL is unreachable at TEST_DATABASE_URL=${adminUrl()}: ${String(err)}`);
-    }
-    try {
-      await admin.query(`CREATE DATABASE ${name}`);
-    } finally {
-      await admin.end();
-    }
-    const url = new URL(adminUrl());
-    url.pathname = `/${name}`;
-    env.DATABASE_URL = url.toString();
-    let dropped = false;
-    dropDatabase = async () => {
-      if (dropped) return;
-      dropped = true;
-      const c = new pg.Client({ connectionString: adminUrl() });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    };
+    const created = await createPostgresDatabase('engram_bench');
+    env.DATABASE_URL = created.url;
+    dropDatabase = created.drop;
   } else {
     env.ENGRAM_DATA_DIR = 'memory://';
   }

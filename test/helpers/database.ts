@@ -21,14 +21,16 @@ export function withDatabase(url: string, database: string): string {
  * A fresh PostgreSQL database for one test file, dropped afterwards. Fails loudly when the server
  * is unreachable: a missing database is a failure, never a skip.
  */
-export async function createPostgresDatabase(): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
-  const name = `engram_test_${randomBytes(6).toString('hex')}`;
+export async function createPostgresDatabase(
+  prefix = 'engram_test',
+): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   try {
     await admin.connect();
   } catch (err) {
     throw new Error(
-      `PostgreSQL is required for the postgres test project and is unreachable at TEST_DATABASE_URL=${adminUrl()}: ${String(err)}`,
+      `PostgreSQL is required here and is unreachable at TEST_DATABASE_URL=${adminUrl()}: ${String(err)}`,
     );
   }
   try {
@@ -36,10 +38,13 @@ export async function createPostgresDatabase(): Promise<{ name: string; url: str
   } finally {
     await admin.end();
   }
+  let dropped = false;
   return {
     name,
     url: withDatabase(adminUrl(), name),
     async drop() {
+      if (dropped) return;
+      dropped = true;
       const c = new pg.Client({ connectionString: adminUrl() });
       await c.connect();
       try {
