@@ -19,6 +19,9 @@ import { validatorCompiler } from './http/validation.js';
 import { Limits } from './memory/limits.js';
 import { MemoryService } from './memory/memory-service.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { KeywordIndex } from './search/keyword/keyword-index.js';
+import { SearchPipeline } from './search/pipeline.js';
+import { OfflineReranker } from './search/rerank/offline-reranker.js';
 import type { Database, Queryable } from './store/database.js';
 import { keyRepository } from './store/key-repository.js';
 import { openDatabase } from './store/open.js';
@@ -95,6 +98,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     dataKeys: new DataKeys<Queryable>(config.keys.kek, keyRepository),
     hashUser,
     metrics,
+    keywordIndex: new KeywordIndex(config.search.keywordIndex),
+    search: new SearchPipeline({ keywordIndex: config.search.keywordIndex }),
+    // The lead plugs the rerank guard (time budget, circuit breaker) around this at merge.
+    reranker: new OfflineReranker(),
   });
   const database = db;
   metrics.watchPool(() => database.stats());

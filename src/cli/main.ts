@@ -5,6 +5,7 @@ import { ConfigError, findSigningSecret, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createEmbedder } from '../embed/create-embedder.js';
 import { startServer } from '../server.js';
+import { reindexCommand } from './reindex.js';
 import { migrateDatabase } from '../store/open.js';
 import { formatResults, verify } from '../verify/verify.js';
 
@@ -47,6 +48,14 @@ program
     } finally {
       await embedder.close();
     }
+  });
+
+program
+  .command('reindex')
+  .description('build the blind keyword index of existing memories (all users with a key, or --user)')
+  .option('--user <id...>', 'only these user ids')
+  .action(async (opts: { user?: string[] }) => {
+    await reindexCommand(config(), opts.user ?? [], console.log);
   });
 
 const parseTtl = (value: string) => {

@@ -99,6 +99,10 @@ export const ConfigSchema = z
     RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
     RATE_LIMIT_KEY_PREFIX: z.string().trim().min(1).max(100).default('engram:rl:'),
     REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+
+    // Hybrid search (src/search/). The blind keyword index: off = nothing is written to it and queries
+    // use vector candidates only (see docs/SECURITY.md for what the index reveals).
+    KEYWORD_INDEX_ENABLED: bool.default(true),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
@@ -168,6 +172,7 @@ export const ConfigSchema = z
       failMode: c.RATE_LIMIT_FAIL_MODE,
       keyPrefix: c.RATE_LIMIT_KEY_PREFIX,
     },
+    search: { keywordIndex: c.KEYWORD_INDEX_ENABLED },
   }));
 
 export type Config = z.output<typeof ConfigSchema>;

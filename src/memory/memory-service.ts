@@ -5,10 +5,14 @@ import type { UserHasher } from '../crypto/user-hash.js';
 import type { Embedder } from '../embed/embedder.js';
 import { Errors } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { KeywordIndex } from '../search/keyword/keyword-index.js';
+import type { SearchPipeline } from '../search/pipeline.js';
+import type { Reranker } from '../search/rerank/reranker.js';
 import type { Database, Queryable } from '../store/database.js';
 import { keyRepository } from '../store/key-repository.js';
 import { memoryRepository, type MemoryRow, type SearchFilters } from '../store/memory-repository.js';
 import { chunkText } from './chunker.js';
+import { assertMetadata, assertText, decodeCursor, encodeCursor } from './input.js';
 import { Limits } from './limits.js';
 
 export interface IndexInput {
@@ -29,6 +33,10 @@ export interface QueryInput {
   query: string;
   k?: number;
   filters?: SearchFilters;
+  /** Hits scoring below are dropped (see README: scores). */
+  minScore?: number;
+  /** Rerank the candidates; default: when a reranker is configured. */
+  rerank?: boolean;
 }
 
 export interface QueryHit {
@@ -36,6 +44,7 @@ export interface QueryHit {
   chunkId: string;
   text: string;
   score: number;
+  scores: { vector: number | null; keyword: number | null; rerank: number | null };
   source: string | null;
   metadata: Record<string, unknown>;
   createdAt: Date;
@@ -58,6 +67,15 @@ export interface MemoryServiceDeps {
   dataKeys: DataKeys<Queryable>;
   hashUser: UserHasher;
   metrics: Metrics;
+  keywordIndex: KeywordIndex;
+  search: SearchPipeline;
+  /** The reranker used when a query asks for one (or does not say); none: never reranked. */
+  reranker?: Reranker;
+}
+
+export interface QueryOutcome {
+  hits: QueryHit[];
+  reranked: boolean;
 }
 
 const elapsedMs = (since: number) => performance.now() - since;
@@ -99,7 +117,9 @@ export class MemoryService {
         textCiphertext: seal(dek, input.text, fieldAad(userHash, 'memories', memoryId, 'text')),
         chunkCount: chunks.length,
       };
-      return memoryRepository.insert(tx, userHash, memory, chunks, this.deps.embedder.model);
+      const at = await memoryRepository.insert(tx, userHash, memory, chunks, this.deps.embedder.model);
+      await this.deps.keywordIndex.write(tx, userHash, dek, pieces.map((text, i) => ({ id: chunkIds[i]!, text })));
+      return at;
     });
     // Committed: from here on the memory is returned by queries.
     const { metrics } = this.deps;
@@ -110,7 +130,7 @@ export class MemoryService {
     return { memoryId, chunkIds, createdAt };
   }
 
-  async query(input: QueryInput): Promise<QueryHit[]> {
+  async query(input: QueryInput): Promise<QueryOutcome> {
     const { metrics } = this.deps;
     const started = performance.now();
     metrics.activeQueries.inc();
@@ -127,7 +147,7 @@ export class MemoryService {
     }
   }
 
-  private async search(input: QueryInput): Promise<QueryHit[]> {
+  private async search(input: QueryInput): Promise<QueryOutcome> {
     const query = input.query.trim();
     if (!query) throw Errors.validation('query must not be blank');
     if (query.length > Limits.queryChars) throw Errors.validation(`query must be at most ${Limits.queryChars} characters`);
@@ -136,25 +156,25 @@ export class MemoryService {
     const [vector] = await this.embed([query]);
     const userHash = this.deps.hashUser(input.userId);
     return this.deps.db.withTenant(userHash, async (tx) => {
-      const hits = await memoryRepository.search(
-        tx,
+      const dek = await this.deps.dataKeys.find(tx, userHash);
+      // No key: the user never wrote, or is being erased; nothing of theirs can be read.
+      if (!dek) return { hits: [], reranked: false };
+      const { hits, reranked } = await this.deps.search.run(tx, {
         userHash,
-        vector!,
-        this.deps.embedder.dimensions,
+        dek,
+        query,
+        embedding: vector!,
+        dimensions: this.deps.embedder.dimensions,
         k,
-        input.filters ?? {},
-      );
-      if (hits.length === 0) return [];
-      const dek = await this.requireKey(tx, userHash);
-      return hits.map((hit) => ({
-        memoryId: hit.memoryId,
-        chunkId: hit.chunkId,
-        text: open(dek, hit.ciphertext, fieldAad(userHash, 'memory_chunks', hit.chunkId, 'text')).toString('utf8'),
-        score: hit.score,
-        source: hit.source,
-        metadata: hit.metadata,
-        createdAt: hit.createdAt,
-      }));
+        filters: input.filters ?? {},
+        minScore: input.minScore,
+        reranker: input.rerank === false ? undefined : this.deps.reranker,
+      });
+      const toHit = ({ hit, text, score, scores }: (typeof hits)[number]): QueryHit => {
+        const { memoryId, chunkId, source, metadata, createdAt } = hit;
+        return { memoryId, chunkId, text, score, scores, source, metadata, createdAt };
+      };
+      return { hits: hits.map(toHit), reranked };
     });
   }
 
@@ -248,45 +268,4 @@ export class MemoryService {
       createdAt: row.createdAt,
     };
   }
-}
-
-function assertText(text: string) {
-  if (Buffer.byteLength(text, 'utf8') > Limits.textBytes) {
-    throw Errors.payloadTooLarge(`text must be at most ${Limits.textBytes} bytes`);
-  }
-}
-
-function assertMetadata(metadata: Record<string, unknown>) {
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw Errors.validation('metadata must be a JSON object');
-  }
-  if (Buffer.byteLength(JSON.stringify(metadata), 'utf8') > Limits.metadataBytes) {
-    throw Errors.payloadTooLarge(`metadata must be at most ${Limits.metadataBytes} bytes of JSON`);
-  }
-  if (depth(metadata) > Limits.metadataDepth) {
-    throw Errors.validation(`metadata may nest at most ${Limits.metadataDepth} levels`);
-  }
-}
-
-function depth(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return 0;
-  const children = Object.values(value as Record<string, unknown>);
-  return 1 + (children.length ? Math.max(...children.map(depth)) : 0);
-}
-
-function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const createdAt = new Date(String(at));
-    if (typeof id === 'string' && UUID.test(id) && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw Errors.validation('cursor is not valid');
 }

@@ -26,6 +26,12 @@ export const QueryBody = Type.Object(
     user_id: UserId,
     query: Type.String({ minLength: 1, maxLength: Limits.queryChars }),
     k: Type.Optional(Type.Integer({ minimum: 1, maximum: Limits.kMax, default: Limits.kDefault })),
+    min_score: Type.Optional(
+      Type.Number({ minimum: -1, maximum: 1, description: 'Drop results whose score is below this (see README: scores)' }),
+    ),
+    rerank: Type.Optional(
+      Type.Boolean({ description: 'Rerank the candidates (default: when the server has a reranker); false skips it' }),
+    ),
     filters: Type.Optional(
       Type.Object(
         {
@@ -45,13 +51,26 @@ export const QueryResult = Type.Object({
   memory_id: MemoryId,
   chunk_id: MemoryId,
   text: Type.String(),
-  score: Type.Number({ description: 'Cosine similarity, higher is closer' }),
+  score: Type.Number({
+    description: 'Relevance, higher is better: the rerank score when reranked, else the fused score (README: scores)',
+  }),
+  scores: Type.Object(
+    {
+      vector: Nullable(Type.Number({ description: 'Cosine similarity to the query' })),
+      keyword: Nullable(Type.Number({ description: "Keyword match: BM25 over the query's best possible BM25, 0..1" })),
+      rerank: Nullable(Type.Number({ description: "The reranker's score" })),
+    },
+    { description: 'The parts of the score; null when that part did not see this result' },
+  ),
   source: Nullable(Type.String()),
   metadata: Type.Record(Type.String(), Type.Unknown()),
   created_at: Timestamp,
 });
 
-export const QueryResponse = Type.Object({ results: Type.Array(QueryResult) });
+export const QueryResponse = Type.Object({
+  results: Type.Array(QueryResult),
+  reranked: Type.Boolean({ description: 'Whether a reranker ordered and scored these results' }),
+});
 
 export const MemoryResponse = Type.Object({
   memory_id: MemoryId,

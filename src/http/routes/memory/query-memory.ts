@@ -12,7 +12,7 @@ export function queryMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesO
     {
       schema: {
         operationId: 'queryMemory',
-        summary: "Semantic search over one user's memories (cosine similarity, HNSW)",
+        summary: "Hybrid search over one user's memories (vector + blind keyword index, optional rerank)",
         tags: ['memory'],
         body: QueryBody,
         response: { 200: QueryResponse, ...errorResponses },
@@ -21,10 +21,12 @@ export function queryMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesO
     async (request) => {
       const userId = actingUser(request, Scope.Read, request.body.user_id);
       const filters = request.body.filters ?? {};
-      const hits = await memory.query({
+      const { hits, reranked } = await memory.query({
         userId,
         query: request.body.query,
         k: request.body.k,
+        minScore: request.body.min_score,
+        rerank: request.body.rerank,
         filters: {
           source: filters.source,
           metadata: filters.metadata,
@@ -38,10 +40,12 @@ export function queryMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesO
           chunk_id: hit.chunkId,
           text: hit.text,
           score: hit.score,
+          scores: hit.scores,
           source: hit.source,
           metadata: hit.metadata,
           created_at: hit.createdAt.toISOString(),
         })),
+        reranked,
       };
     },
   );

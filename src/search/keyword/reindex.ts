@@ -1,0 +1,43 @@
+import type { DataKeys } from '../../crypto/data-keys.js';
+import { fieldAad, open } from '../../crypto/envelope.js';
+import type { Database, Queryable } from '../../store/database.js';
+import { keywordRepository } from '../../store/keyword-repository.js';
+import type { KeywordIndex } from './keyword-index.js';
+
+export interface ReindexDeps {
+  db: Database;
+  dataKeys: DataKeys<Queryable>;
+  keywordIndex: KeywordIndex;
+}
+
+const PAGE = 500;
+
+/**
+ * Rebuilds one user's keyword index from their encrypted chunks, in one tenant transaction (the key
+ * row locked against a concurrent erase): clear, then decrypt and index a page of chunks at a time.
+ * Returns the chunks indexed (0 for a user without a key: erased, nothing readable).
+ */
+export async function reindexUser(deps: ReindexDeps, userHash: string): Promise<number> {
+  return deps.db.withTenant(userHash, async (tx) => {
+    const dek = await deps.dataKeys.find(tx, userHash);
+    await tx.query(`SELECT 1 FROM user_keys WHERE user_hash = $1 FOR SHARE`, [userHash]);
+    if (!dek) return 0;
+    await keywordRepository.clear(tx, userHash);
+    let after = '00000000-0000-0000-0000-000000000000';
+    let total = 0;
+    for (;;) {
+      const { rows } = await tx.query<{ id: string; ciphertext: Uint8Array }>(
+        `SELECT id, ciphertext FROM memory_chunks WHERE user_hash = $1 AND id > $2 ORDER BY id LIMIT $3`,
+        [userHash, after, PAGE],
+      );
+      if (rows.length === 0) return total;
+      const chunks = rows.map((r) => ({
+        id: r.id,
+        text: open(dek, r.ciphertext, fieldAad(userHash, 'memory_chunks', r.id, 'text')).toString('utf8'),
+      }));
+      await deps.keywordIndex.write(tx, userHash, dek, chunks);
+      total += rows.length;
+      after = rows.at(-1)!.id;
+    }
+  });
+}

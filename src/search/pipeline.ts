@@ -1,0 +1,106 @@
+import { fieldAad, open } from '../crypto/envelope.js';
+import type { Queryable } from '../store/database.js';
+import { keywordRepository, type Bm25Params } from '../store/keyword-repository.js';
+import { memoryRepository, type ChunkHit, type SearchFilters } from '../store/memory-repository.js';
+import { CONTEXT_DEFAULTS, spreadContext, type ContextParams } from './context.js';
+import { bm25Ceiling, fuse, FUSION_DEFAULTS, type Candidate, type FusionParams, type KeywordSide } from './fusion.js';
+import { blindQuery, keywordKey } from './keyword/blind-terms.js';
+import type { Reranker } from './rerank/reranker.js';
+import { rerankStage } from './rerank/stage.js';
+
+/**
+ * Hybrid retrieval, one tenant transaction: vector candidates (HNSW, memoryRepository.search) and
+ * keyword candidates (blind BM25 index, one SQL statement) → fusion → conversation context →
+ * decrypt → rerank (optional) → min_score → top k. Every stage is its own module and replaceable.
+ */
+export interface SearchParams {
+  /** Candidates taken from each index. */
+  pool: number;
+  bm25: Bm25Params;
+  fusion: FusionParams;
+  context: ContextParams;
+  /** Candidates handed to a reranker (at least k). */
+  rerankDepth: number;
+}
+
+export const SEARCH_DEFAULTS: SearchParams = {
+  pool: 60,
+  bm25: { k1: 1.2, b: 0.5 },
+  fusion: FUSION_DEFAULTS,
+  context: CONTEXT_DEFAULTS,
+  rerankDepth: 30,
+};
+
+export interface SearchRequest {
+  userHash: string;
+  dek: Buffer;
+  query: string;
+  embedding: number[];
+  dimensions: number;
+  k: number;
+  filters: SearchFilters;
+  minScore?: number;
+  /** The reranker to apply, or undefined for none. */
+  reranker?: Reranker;
+  signal?: AbortSignal;
+}
+
+export interface SearchHit {
+  hit: ChunkHit;
+  text: string;
+  score: number;
+  scores: { vector: number | null; keyword: number | null; rerank: number | null };
+}
+
+export interface SearchOutcome {
+  hits: SearchHit[];
+  reranked: boolean;
+}
+
+export interface SearchPipelineOptions {
+  /** Use the blind keyword index (KEYWORD_INDEX_ENABLED). */
+  keywordIndex: boolean;
+  params?: Partial<SearchParams>;
+}
+
+export class SearchPipeline {
+  private readonly params: SearchParams;
+
+  constructor(private readonly options: SearchPipelineOptions) {
+    this.params = { ...SEARCH_DEFAULTS, ...options.params };
+  }
+
+  async run(tx: Queryable, req: SearchRequest): Promise<SearchOutcome> {
+    const { pool, bm25 } = this.params;
+    const size = Math.max(pool, req.k);
+    const vectorHits = await memoryRepository.search(tx, req.userHash, req.embedding, req.dimensions, size, req.filters);
+    let keyword: KeywordSide | null = null;
+    if (this.options.keywordIndex) {
+      const terms = blindQuery(keywordKey(req.dek), req.query);
+      const found = await keywordRepository.search(tx, req.userHash, terms, size, req.filters, {
+        bm25,
+        embedding: req.embedding,
+        dimensions: req.dimensions,
+      });
+      keyword = { hits: found.hits, ceiling: bm25Ceiling(found.docCount, found.df, terms, bm25.k1) };
+    }
+    let candidates: Candidate[] = fuse(vectorHits, keyword, this.params.fusion);
+    if (candidates.length === 0) return { hits: [], reranked: false };
+    if (this.params.context.weight > 0) {
+      const ids = candidates.map((c) => c.hit.chunkId);
+      const neighbours = await keywordRepository.neighbours(tx, req.userHash, ids, this.params.context.span);
+      candidates = spreadContext(candidates, neighbours, this.params.context);
+    }
+    // Decrypt only what can still reach the answer: the top k, or the reranker's depth.
+    candidates = candidates.slice(0, req.reranker ? Math.max(req.k, this.params.rerankDepth) : req.k);
+    const texts = candidates.map((c) =>
+      open(req.dek, c.hit.ciphertext, fieldAad(req.userHash, 'memory_chunks', c.hit.chunkId, 'text')).toString('utf8'),
+    );
+    const ranked = await rerankStage(req.query, candidates, texts, req.reranker, req.signal);
+    const minScore = req.minScore ?? Number.NEGATIVE_INFINITY;
+    return {
+      reranked: ranked.reranked,
+      hits: ranked.hits.filter((h) => h.score >= minScore).slice(0, req.k),
+    };
+  }
+}

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeTestEmbedder, createTestApp, type TestApp } from '../helpers/app.js';
+import { backend } from '../helpers/database.js';
+
+/** Thirty everyday memories of one user, as a new user would write them. */
+export const EVERYDAY = [
+  'I had coffee with my sister this morning before work.',
+  'The dentist appointment got moved to next Thursday at 3pm.',
+  'My manager asked me to prepare the quarterly report by Friday.',
+  'We are thinking of adopting a dog from the shelter this spring.',
+  'Priyanka from the design team recommended a great Thai restaurant.',
+  'I started reading a novel about a lighthouse keeper.',
+  'The car needs new tyres before the winter trip to the mountains.',
+  'My son has football practice every Tuesday and Thursday evening.',
+  'I switched our household budget to an app called Ledgerly last month.',
+  'The neighbours are having their kitchen renovated, it is very noisy.',
+  'I want to learn to bake sourdough bread this year.',
+  'My mother is visiting for two weeks in August.',
+  'The team offsite will be in Lisbon in October.',
+  'I need to renew my passport before the summer holidays.',
+  'We watched a documentary about coral reefs last night.',
+  'My knee hurts after running, I should see a physiotherapist.',
+  'The electricity bill was much higher than usual this month.',
+  'I promised to help my friend move apartments on Saturday.',
+  'Our wedding anniversary is on the 14th of June.',
+  'I signed up for a beginner pottery class on Wednesdays.',
+  'The printer at the office keeps jamming on double-sided pages.',
+  'My daughter wants a bicycle for her birthday.',
+  'I have been trying to drink less coffee in the afternoon.',
+  'The garden tomatoes finally ripened after the heat wave.',
+  'I prefer window seats on long flights.',
+  'Our internet provider raised the price again.',
+  'I lent my camping tent to a colleague for the weekend.',
+  'The book club picked a mystery novel for next month.',
+  'I am allergic to peanuts, so I always check labels.',
+  'We booked a cabin by the lake for the first week of July.',
+];
+
+interface Result {
+  text: string;
+  score: number;
+  scores: { vector: number | null; keyword: number | null; rerank: number | null };
+}
+
+/**
+ * Issue 6, acceptance 5: a rare keyword present in exactly one memory ranks first for a query naming
+ * it, every result reports its score parts, and `min_score` cuts an unrelated query to nothing while
+ * the relevant hits of related queries stay.
+ */
+describe(`hybrid search (${backend()})`, () => {
+  let t: TestApp;
+  const user = 'hybrid-user';
+  let headers: { authorization: string };
+  const query = async (payload: Record<string, unknown>) => {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/memory/query', headers, payload: { user_id: user, ...payload } });
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json() as { results: Result[]; reranked: boolean };
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    headers = { authorization: `Bearer ${await t.token(user)}` };
+    for (const text of EVERYDAY) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/memory/index', headers, payload: { user_id: user, text } });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+  });
+  afterAll(async () => {
+    await t?.close();
+    await closeTestEmbedder();
+  });
+
+  it.each([
+    ['What did Priyanka recommend?', 'Priyanka'],
+    ['Which app do I use for Ledgerly budgeting?', 'Ledgerly'],
+    ['Ledgerly', 'Ledgerly'],
+    ['priyanka', 'Priyanka'],
+  ])('a rare keyword in exactly one memory ranks first: %s', async (q, word) => {
+    const { results } = await query({ query: q, k: 5 });
+    expect(results[0]!.text).toContain(word);
+    expect(results[0]!.scores.keyword).toBeGreaterThan(0);
+  });
+
+  it('reports score parts and whether it reranked; rerank:false skips the reranker', async () => {
+    const reranked = await query({ query: 'pottery class', k: 3 });
+    expect(reranked.reranked).toBe(true);
+    const top = reranked.results[0]!;
+    expect(top.text).toContain('pottery');
+    expect(top.scores.vector).toEqual(expect.any(Number));
+    expect(top.scores.keyword).toEqual(expect.any(Number));
+    expect(top.scores.rerank).toBe(top.score);
+
+    const plain = await query({ query: 'pottery class', k: 3, rerank: false });
+    expect(plain.reranked).toBe(false);
+    expect(plain.results[0]!.scores.rerank).toBeNull();
+    expect(plain.results[0]!.text).toContain('pottery');
+  });
+
+  it('min_score cuts an unrelated query without losing the relevant hits of related ones', async () => {
+    const MIN = 0.3;
+    const unrelated = await query({ query: 'What is the capital of Mongolia?', k: 10 });
+    const related = [
+      ['What did Priyanka recommend?', 'Priyanka'],
+      ['When is my dentist appointment?', 'dentist'],
+      ['Which budgeting app do I use?', 'Ledgerly'],
+      ['What am I allergic to?', 'allergic'],
+      ['Where is the team offsite?', 'Lisbon'],
+    ] as const;
+    const scoresOf = async (q: string) => (await query({ query: q, k: 10 })).results;
+    // Without a threshold the unrelated query still returns its nearest memories...
+    expect(unrelated.results.length).toBe(10);
+    expect(Math.max(...unrelated.results.map((r) => r.score))).toBeLessThan(MIN);
+    for (const [q, word] of related) {
+      const hit = (await scoresOf(q)).find((r) => r.text.includes(word));
+      expect(hit, q).toBeDefined();
+      expect(hit!.score, q).toBeGreaterThanOrEqual(MIN);
+    }
+    // ...with one, nothing; the related queries keep their relevant hit.
+    expect((await query({ query: 'What is the capital of Mongolia?', k: 10, min_score: MIN })).results).toEqual([]);
+    for (const [q, word] of related) {
+      const { results } = await query({ query: q, k: 10, min_score: MIN });
+      expect(results.some((r) => r.text.includes(word)), q).toBe(true);
+      expect(results.every((r) => r.score >= MIN)).toBe(true);
+    }
+  });
+
+  it('refuses a min_score outside -1..1', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/memory/query',
+      headers,
+      payload: { user_id: user, query: 'coffee', min_score: 2 },
+    });
+    expect(res.statusCode).toBe(400);
+  });
+});
