@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app.js';
+import { buildApp, type AppOverrides } from '../src/app.js';
 import { signToken } from '../src/auth/token-verifier.js';
 import { loadConfig } from '../src/config/load.js';
 import { createPostgresDatabase } from '../test/helpers/database.js';
@@ -48,7 +48,11 @@ export interface BenchApp {
  * a fresh PostgreSQL database `engram_bench_<rand>` created from TEST_DATABASE_URL and dropped by close().
  * Only errors are logged. An interrupt (Ctrl-C) still drops the database.
  */
-export async function startBenchApp(backend: Backend, extraEnv: Record<string, string> = {}): Promise<BenchApp> {
+export async function startBenchApp(
+  backend: Backend,
+  extraEnv: Record<string, string> = {},
+  overrides: AppOverrides = {},
+): Promise<BenchApp> {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'error',
@@ -78,7 +82,7 @@ export async function startBenchApp(backend: Backend, extraEnv: Record<string, s
   let app: FastifyInstance;
   const t0 = process.hrtime.bigint();
   try {
-    app = await buildApp(config);
+    app = await buildApp(config, overrides);
   } catch (err) {
     process.removeListener('SIGINT', onSignal);
     await dropDatabase();

@@ -36,6 +36,8 @@ export interface AppOverrides {
   /** Where logs go instead of stdout (tests capture them), and at which level. */
   logStream?: Writable;
   logLevel?: Config['logLevel'];
+  /** The search pipeline (benchmarks reconfigure it between variants). */
+  search?: SearchPipeline;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -99,7 +101,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     hashUser,
     metrics,
     keywordIndex: new KeywordIndex(config.search.keywordIndex),
-    search: new SearchPipeline({ keywordIndex: config.search.keywordIndex }),
+    search: overrides.search ?? new SearchPipeline({ keywordIndex: config.search.keywordIndex }),
     // The lead plugs the rerank guard (time budget, circuit breaker) around this at merge.
     reranker: new OfflineReranker(),
   });

@@ -64,9 +64,16 @@ export interface SearchPipelineOptions {
 }
 
 export class SearchPipeline {
-  private readonly params: SearchParams;
+  private options!: SearchPipelineOptions;
+  private params!: SearchParams;
 
-  constructor(private readonly options: SearchPipelineOptions) {
+  constructor(options: SearchPipelineOptions) {
+    this.configure(options);
+  }
+
+  /** Replaces the options: benchmarks compare variants (vector only, keyword only, …) on one database. */
+  configure(options: SearchPipelineOptions): void {
+    this.options = options;
     this.params = { ...SEARCH_DEFAULTS, ...options.params };
   }
 

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { fuse } from '../../../src/search/fusion.js';
+import { exactWordShare, OfflineReranker } from '../../../src/search/rerank/offline-reranker.js';
+import type { Reranker } from '../../../src/search/rerank/reranker.js';
+import { rerankStage } from '../../../src/search/rerank/stage.js';
+import type { ChunkHit } from '../../../src/store/memory-repository.js';
+
+const hit = (id: string, score: number): ChunkHit => ({
+  chunkId: id,
+  memoryId: `m-${id}`,
+  ciphertext: new Uint8Array(),
+  source: null,
+  metadata: {},
+  createdAt: new Date(0),
+  score,
+});
+const signal = new AbortController().signal;
+
+describe('offline reranker', () => {
+  it('exact word share counts query words of 4+ letters found verbatim', () => {
+    expect(exactWordShare('When did she start painting sunsets?', 'I was painting a sunset')).toBeCloseTo(1 / 4);
+    expect(exactWordShare('a b c', 'a b c')).toBe(0);
+  });
+
+  it('adds the exact-word bonus to the retrieval score', async () => {
+    const r = new OfflineReranker({ exactWordWeight: 0.1 });
+    const base = { memoryId: 'm', createdAt: new Date(0), metadata: {} };
+    const scores = await r.rerank(
+      'painting class',
+      [
+        { ...base, id: '1', text: 'I paint', scores: { vector: 0.5, keyword: 0.5, fused: 0.5 } },
+        { ...base, id: '2', text: 'a painting class', scores: { vector: 0.4, keyword: 0.4, fused: 0.45 } },
+      ],
+      signal,
+    );
+    expect(scores[0]).toBe(0.5);
+    expect(scores[1]).toBeCloseTo(0.55);
+  });
+
+  it('honours an aborted signal', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(new OfflineReranker().rerank('q', [], ac.signal)).rejects.toThrow();
+  });
+});
+
+describe('rerank stage', () => {
+  const cands = fuse([hit('a', 0.6), hit('b', 0.5)], null);
+  const texts = ['text a', 'text b'];
+
+  it('orders by the reranker and reports its score', async () => {
+    const flip: Reranker = { name: 'flip', rerank: async () => [0.1, 0.9] };
+    const out = await rerankStage('q', cands, texts, flip, signal);
+    expect(out.reranked).toBe(true);
+    expect(out.hits.map((h) => [h.hit.chunkId, h.score, h.scores.rerank, h.text])).toEqual([
+      ['b', 0.9, 0.9, 'text b'],
+      ['a', 0.1, 0.1, 'text a'],
+    ]);
+  });
+
+  it('without a reranker, or when it fails or answers nonsense, keeps the fused order un-reranked', async () => {
+    const failing: Reranker = { name: 'x', rerank: async () => Promise.reject(new Error('down')) };
+    const short: Reranker = { name: 'y', rerank: async () => [1] };
+    for (const r of [undefined, failing, short]) {
+      const out = await rerankStage('q', cands, texts, r, signal);
+      expect(out.reranked).toBe(false);
+      expect(out.hits.map((h) => [h.hit.chunkId, h.score, h.scores.rerank])).toEqual([
+        ['a', 0.6, null],
+        ['b', 0.5, null],
+      ]);
+    }
+  });
+});
