@@ -44,14 +44,6 @@ describe(`blind keyword index (${backend()})`, () => {
     return res.json() as { results: { memory_id: string; text: string; scores: { keyword: number | null } }[] };
   };
   const hashOf = (user: string) => createUserHasher(t.config.keys.hashKey)(user);
-  const keywordRows = async (user: string) =>
-    (
-      await t.owner.query<{ n: number }>(
-        `SELECT (SELECT count(*) FROM keyword_docs WHERE user_hash = $1) + (SELECT count(*) FROM keyword_postings WHERE user_hash = $1) AS n`,
-        [hashOf(user)],
-      )
-    ).rows[0]!.n;
-
   beforeAll(async () => {
     if (backend() === 'pglite') dataDir = mkdtempSync(join(tmpdir(), 'engram-keyword-'));
     t = await createTestApp({ pgliteDataDir: dataDir });
