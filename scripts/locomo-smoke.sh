@@ -5,6 +5,6 @@
 # Data: ../shared/data/locomo-dev.json next to the repository (override with LOCOMO_DATA).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-args=(--conversations conv-30 --questions 40 --modes rerank --floor-recall10 0.60 --floor-mrr 0.40)
+args=(--conversations conv-30 --questions 40 --modes rerank --floor-recall10 0.65 --floor-mrr 0.50)
 if [[ -n "${LOCOMO_DATA:-}" ]]; then args+=(--data "$LOCOMO_DATA"); fi
 exec npx tsx bench/locomo.ts "${args[@]}"
