@@ -51,6 +51,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
   });
   app.setValidatorCompiler(validatorCompiler);
+  // Bodies are JSON only: a text/plain body gets 415 with a hint, not a confusing "body must be object".
+  app.removeContentTypeParser('text/plain');
   const metrics = overrides.metrics ?? createMetrics();
   await app.register(metricsPlugin, { metrics });
   await app.register(openapiPlugin); // before any route: it collects them and adds the shared schemas

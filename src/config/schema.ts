@@ -184,3 +184,5 @@ export const FILE_VARIABLES = [
 ] as const;
 /** Secrets Engram generates for itself in embedded mode when none are given. */
 export const GENERATED_SECRETS = ['JWT_SECRET', 'ENGRAM_KEK', 'ENGRAM_HASH_KEY'] as const;
+/** Every variable the schema reads, for `engram serve --help`. */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.keys(ConfigSchema.in.shape);

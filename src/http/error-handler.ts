@@ -18,7 +18,13 @@ export function toAppError(err: FastifyError | Error): AppError {
   if (fastifyErr.validation) {
     // Text over its size limit is a payload problem (413), like a body over the body limit.
     const tooLong = fastifyErr.validation.some((v) => v.keyword === 'maxLength' && v.instancePath === '/text');
-    return new AppError(tooLong ? ErrorCode.PayloadTooLarge : ErrorCode.ValidationFailed, fastifyErr.message);
+    return new AppError(tooLong ? ErrorCode.PayloadTooLarge : ErrorCode.ValidationFailed, describeValidation(fastifyErr));
+  }
+  if (fastifyErr.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new AppError(
+      ErrorCode.UnsupportedMediaType,
+      `${fastifyErr.message}: send the body as JSON with the header content-type: application/json`,
+    );
   }
   const mapped = fastifyErr.code ? FASTIFY_CODES[fastifyErr.code] : undefined;
   if (mapped) return new AppError(mapped, fastifyErr.message);
@@ -27,6 +33,20 @@ export function toAppError(err: FastifyError | Error): AppError {
     return new AppError(ErrorCode.ValidationFailed, err instanceof SyntaxError ? 'malformed JSON body' : fastifyErr.message);
   }
   return new AppError(ErrorCode.Internal, 'internal error', { cause: err });
+}
+
+/**
+ * Fastify's validation message, made specific where Ajv's is not: an unknown field is named
+ * (`body has an unknown field "colour"`), so a client can see which one to drop.
+ */
+function describeValidation(err: FastifyError): string {
+  const first = err.validation?.[0];
+  const extra = first?.keyword === 'additionalProperties' ? (first.params as { additionalProperty?: unknown }).additionalProperty : undefined;
+  if (typeof extra === 'string') {
+    const where = `${err.validationContext ?? 'body'}${first!.instancePath.replaceAll('/', '.')}`;
+    return `${where} has an unknown field "${extra.slice(0, 64)}"`;
+  }
+  return err.message;
 }
 
 /** The one place errors become responses: `{code, detail, request_id}`; 5xx details stay in the log. */
