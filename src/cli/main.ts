@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { decodeJwt } from 'jose';
 import { Scope, signToken } from '../auth/token-verifier.js';
 import { ConfigError, findSigningSecret, loadConfig } from '../config/load.js';
 import { ENVIRONMENT_VARIABLES, type Config } from '../config/schema.js';
@@ -9,6 +9,10 @@ import { createEmbedder } from '../embed/create-embedder.js';
 import { startServer } from '../server.js';
 import { migrateDatabase } from '../store/open.js';
 import { formatResults, verify } from '../verify/verify.js';
+import { VERSION } from '../version.js';
+import { fetchApi } from '../mcp/api.js';
+import { createMcpServer } from '../mcp/tools.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 
 /** Loads the configuration, printing warnings to stderr; a bad configuration ends the process. */
 function config(warnings?: string[]): Config {
@@ -23,12 +27,11 @@ function config(warnings?: string[]): Config {
   }
 }
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command()
   .name('engram')
   .description('Engram: encrypted, per-user semantic memory for AI applications')
-  .version(version, '-v, --version', 'print the version')
+  .version(VERSION, '-v, --version', 'print the version')
   .showHelpAfterError();
 
 program
@@ -113,6 +116,34 @@ program
     });
     console.error(`engram: signed with the JWT secret from ${signing.from}`);
     process.stdout.write(`${token}\n`);
+  });
+
+program
+  .command('mcp')
+  .description('an MCP server on stdin/stdout for agent hosts (Claude Desktop, Cursor, …), acting on a running Engram with a token')
+  .option('--url <url>', 'the Engram service (default: ENGRAM_URL, else http://127.0.0.1:8080)')
+  .option('--token <jwt>', 'the bearer token whose subject is the user (default: ENGRAM_TOKEN)')
+  .action(async (opts: { url?: string; token?: string }) => {
+    const token = opts.token ?? process.env.ENGRAM_TOKEN;
+    if (!token) {
+      console.error('engram: mcp needs a token: --token or ENGRAM_TOKEN (get one with: engram token --user <id>)');
+      process.exit(2);
+    }
+    const url = opts.url ?? process.env.ENGRAM_URL ?? 'http://127.0.0.1:8080';
+    // stdout carries the protocol: everything else goes to stderr.
+    let subject: string | undefined;
+    try {
+      subject = decodeJwt(token).sub; // read to name the user in request bodies; the service verifies the token
+    } catch {
+      // not a JWT: left to the service to refuse
+    }
+    if (!subject) {
+      console.error('engram: mcp: the token is not a JWT with a subject (sub)');
+      process.exit(2);
+    }
+    const server = createMcpServer(fetchApi(url, token), VERSION, subject);
+    await server.connect(new StdioServerTransport());
+    console.error(`engram mcp: serving MCP on stdio for ${url}`);
   });
 
 program
