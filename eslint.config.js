@@ -24,6 +24,7 @@ export default tseslint.config(
       'src/ratelimit/**',
       'src/verify/**',
       'src/mcp/**',
+      'src/search/**',
     ],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['fastify', '@fastify/*', '**/http/**'], message: 'The domain and infrastructure layers must not depend on HTTP.' }] }],
