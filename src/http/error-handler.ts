@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError, ErrorCode, isAppError } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { trackRouteMethods } from './method-not-allowed.js';
 
 /** Fastify's own 4xx errors, mapped onto our stable codes. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -66,9 +67,17 @@ export function registerErrorHandler(app: FastifyInstance): void {
     });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ code: ErrorCode.NotFound, detail: 'route not found', request_id: request.id }),
-  );
+  const allowedMethods = trackRouteMethods(app);
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = allowedMethods(request.url);
+    if (allowed.length > 0) {
+      return reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .send({ code: ErrorCode.MethodNotAllowed, detail: `${request.method} is not allowed here; allowed: ${allowed.join(', ')}`, request_id: request.id });
+    }
+    return reply.status(404).send({ code: ErrorCode.NotFound, detail: 'route not found', request_id: request.id });
+  });
 }
 
 function countError(metrics: Metrics | undefined, err: AppError) {

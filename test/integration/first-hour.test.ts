@@ -37,6 +37,22 @@ describe(`errors that say what to do (${backend()})`, () => {
     expect(res.json().detail).toBe('body.filters has an unknown field "sorce"');
   });
 
+  it.each([
+    ['PATCH', `/api/v1/memory/00000000-0000-4000-8000-000000000000`, 'DELETE, GET, HEAD'],
+    ['PUT', '/api/v1/memory/index', 'POST'],
+    ['GET', '/mcp', 'POST'],
+  ])('%s %s on an existing path is 405 with Allow: %s', async (method, url, allow) => {
+    const res = await t.app.inject({ method: method as 'GET', url, headers: auth });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe(allow);
+    expect(res.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+  });
+
+  it('an unknown path is still 404', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/nothing-here', headers: auth });
+    expect(res.statusCode).toBe(404);
+  });
+
   it.each(['text/plain', 'application/x-www-form-urlencoded'])('%s gets 415 with a hint to send JSON', async (type) => {
     const res = await t.app.inject({
       method: 'POST',

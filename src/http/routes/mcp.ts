@@ -1,7 +1,6 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../../auth/token-verifier.js';
-import { ErrorCode } from '../../errors/app-error.js';
 import { parseBody, withQuery, type EngramApi } from '../../mcp/api.js';
 import { createMcpServer } from '../../mcp/tools.js';
 import { authPlugin } from '../plugins/auth.js';
@@ -33,21 +32,8 @@ export async function mcpRoutes(app: FastifyInstance, opts: { verifier: TokenVer
       await transport.handleRequest(request.raw, reply.raw, request.body);
     },
   );
-
-  // Stateless: no server-initiated stream (GET) and no session to end (DELETE).
-  for (const method of ['GET', 'DELETE'] as const) {
-    app.route({
-      method,
-      url: '/mcp',
-      schema: { hide: true },
-      config: { rateLimit: false },
-      handler: async (request, reply) =>
-        reply
-          .status(405)
-          .header('allow', 'POST')
-          .send({ code: ErrorCode.MethodNotAllowed, detail: 'this MCP endpoint is stateless: send JSON-RPC with POST', request_id: request.id }),
-    });
-  }
+  // GET (a server-initiated stream) and DELETE (ending a session) do not exist: this endpoint is
+  // stateless, and the shared not-found handler answers them 405 with Allow: POST.
 }
 
 /** In the service (`/mcp`): the request's own bearer token, through the app in-process. */
