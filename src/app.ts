@@ -13,6 +13,7 @@ import { metricsPlugin } from './http/plugins/metrics.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { healthRoutes } from './http/routes/health.js';
+import { mcpRoutes } from './http/routes/mcp.js';
 import { metricsRoute } from './http/routes/metrics.js';
 import { memoryRoutes } from './http/routes/memory/index.js';
 import { validatorCompiler } from './http/validation.js';
@@ -21,9 +22,11 @@ import { MemoryService } from './memory/memory-service.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { KeywordIndex } from './search/keyword/keyword-index.js';
 import { SearchPipeline } from './search/pipeline.js';
+import { createReranker } from './search/rerank/create-reranker.js';
 import { OfflineReranker } from './search/rerank/offline-reranker.js';
 import type { Database, Queryable } from './store/database.js';
 import { keyRepository } from './store/key-repository.js';
+import { VERSION } from './version.js';
 import { openDatabase } from './store/open.js';
 
 export interface AppOverrides {
@@ -56,6 +59,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
   });
   app.setValidatorCompiler(validatorCompiler);
+  // Bodies are JSON only: a text/plain body gets 415 with a hint, not a confusing "body must be object".
+  app.removeContentTypeParser('text/plain');
   const metrics = overrides.metrics ?? createMetrics();
   await app.register(metricsPlugin, { metrics });
   await app.register(openapiPlugin); // before any route: it collects them and adds the shared schemas
@@ -94,6 +99,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
 
   const hashUser = createUserHasher(config.keys.hashKey);
+  // The offline reranker, or the external endpoint, always behind the guard (budget, breaker, metrics).
+  const reranker = createReranker(config.rerank, { offline: new OfflineReranker(), metrics, log: app.log });
+  app.addHook('onClose', async () => reranker.close());
   const memory = new MemoryService({
     db,
     embedder,
@@ -102,8 +110,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     metrics,
     keywordIndex: new KeywordIndex(config.search.keywordIndex),
     search: overrides.search ?? new SearchPipeline({ keywordIndex: config.search.keywordIndex }),
-    // The lead plugs the rerank guard (time budget, circuit breaker) around this at merge.
-    reranker: new OfflineReranker(),
+    reranker,
   });
   const database = db;
   metrics.watchPool(() => database.stats());
@@ -114,6 +121,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(healthRoutes, { db, embedder });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
   await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });
+  await app.register(mcpRoutes, { verifier, version: VERSION });
   return app;
 }
 

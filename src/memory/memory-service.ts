@@ -7,7 +7,7 @@ import { Errors } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KeywordIndex } from '../search/keyword/keyword-index.js';
 import type { SearchPipeline } from '../search/pipeline.js';
-import type { Reranker } from '../search/rerank/reranker.js';
+import type { RerankRunner } from '../search/rerank/stage.js';
 import type { Database, Queryable } from '../store/database.js';
 import { keyRepository } from '../store/key-repository.js';
 import { memoryRepository, type MemoryRow, type SearchFilters } from '../store/memory-repository.js';
@@ -69,8 +69,8 @@ export interface MemoryServiceDeps {
   metrics: Metrics;
   keywordIndex: KeywordIndex;
   search: SearchPipeline;
-  /** The reranker used when a query asks for one (or does not say); none: never reranked. */
-  reranker?: Reranker;
+  /** The reranker (behind its guard) used when a query asks for one or does not say; none: never reranked. */
+  reranker?: RerankRunner;
 }
 
 export interface QueryOutcome {

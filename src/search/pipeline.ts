@@ -5,8 +5,7 @@ import { memoryRepository, type ChunkHit, type SearchFilters } from '../store/me
 import { CONTEXT_DEFAULTS, spreadContext, type ContextParams } from './context.js';
 import { bm25Ceiling, fuse, FUSION_DEFAULTS, type Candidate, type FusionParams, type KeywordSide } from './fusion.js';
 import { blindQuery, keywordKey } from './keyword/blind-terms.js';
-import type { Reranker } from './rerank/reranker.js';
-import { rerankStage } from './rerank/stage.js';
+import { rerankStage, type RerankRunner } from './rerank/stage.js';
 
 /**
  * Hybrid retrieval, one tenant transaction: vector candidates (HNSW, memoryRepository.search) and
@@ -40,9 +39,8 @@ export interface SearchRequest {
   k: number;
   filters: SearchFilters;
   minScore?: number;
-  /** The reranker to apply, or undefined for none. */
-  reranker?: Reranker;
-  signal?: AbortSignal;
+  /** The reranker to apply (the guard in the service), or undefined for none. */
+  reranker?: RerankRunner;
 }
 
 export interface SearchHit {
@@ -99,11 +97,12 @@ export class SearchPipeline {
       candidates = spreadContext(candidates, neighbours, this.params.context);
     }
     // Decrypt only what can still reach the answer: the top k, or the reranker's depth.
-    candidates = candidates.slice(0, req.reranker ? Math.max(req.k, this.params.rerankDepth) : req.k);
+    const reranking = req.reranker !== undefined && req.reranker.enabled !== false;
+    candidates = candidates.slice(0, reranking ? Math.max(req.k, this.params.rerankDepth) : req.k);
     const texts = candidates.map((c) =>
       open(req.dek, c.hit.ciphertext, fieldAad(req.userHash, 'memory_chunks', c.hit.chunkId, 'text')).toString('utf8'),
     );
-    const ranked = await rerankStage(req.query, candidates, texts, req.reranker, req.signal);
+    const ranked = await rerankStage(req.query, candidates, texts, req.reranker);
     const minScore = req.minScore ?? Number.NEGATIVE_INFINITY;
     return {
       reranked: ranked.reranked,

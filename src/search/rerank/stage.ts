@@ -1,18 +1,38 @@
 import type { Candidate } from '../fusion.js';
 import type { SearchHit } from '../pipeline.js';
-import type { Reranker } from './reranker.js';
+import type { RerankCandidate, Reranker } from './reranker.js';
+
+/** What the pipeline calls to rerank: the guard (GuardedReranker: time budget, circuit breaker, metrics) fits it. */
+export interface RerankRunner {
+  /** False when it never reranks (disabled): the pipeline then decrypts only the top k. */
+  readonly enabled?: boolean;
+  rerank(query: string, candidates: readonly RerankCandidate[]): Promise<{ reranked: true; scores: number[] } | { reranked: false }>;
+}
+
+/** A reranker called directly, without budget or breaker (tests, tools): a failure reads as not reranked. */
+export function unguarded(reranker: Reranker): RerankRunner {
+  return {
+    async rerank(query, candidates) {
+      try {
+        return { reranked: true, scores: await reranker.rerank(query, candidates, new AbortController().signal) };
+      } catch {
+        return { reranked: false };
+      }
+    },
+  };
+}
 
 /**
- * The rerank stage: hands the decrypted candidates to a reranker and orders them by its scores, which
- * become each hit's `score`. Without a reranker, or when it fails, the fused order and scores stand and
- * `reranked` is false: a query never fails because its reranker did.
+ * The rerank stage: hands the decrypted candidates to the reranker and orders them by its scores, which
+ * become each hit's `score`. Without a reranker, or when it is skipped, fails or answers a wrong number
+ * of scores, the fused order and scores stand and `reranked` is false: a query never fails because its
+ * reranker did.
  */
 export async function rerankStage(
   query: string,
   candidates: readonly Candidate[],
   texts: readonly string[],
-  reranker: Reranker | undefined,
-  signal: AbortSignal = new AbortController().signal,
+  runner: RerankRunner | undefined,
 ): Promise<{ hits: SearchHit[]; reranked: boolean }> {
   const plain = (): SearchHit[] =>
     candidates.map((c, i) => ({
@@ -21,24 +41,20 @@ export async function rerankStage(
       score: c.scores.fused,
       scores: { vector: c.scores.vector, keyword: c.scores.keyword, rerank: null },
     }));
-  if (!reranker || candidates.length === 0) return { hits: plain(), reranked: false };
-  let scores: number[];
-  try {
-    scores = await reranker.rerank(
-      query,
-      candidates.map((c, i) => ({
-        id: c.hit.chunkId,
-        memoryId: c.hit.memoryId,
-        text: texts[i]!,
-        createdAt: c.hit.createdAt,
-        metadata: c.hit.metadata,
-        scores: { ...c.scores },
-      })),
-      signal,
-    );
-  } catch {
-    return { hits: plain(), reranked: false };
-  }
+  if (!runner || runner.enabled === false || candidates.length === 0) return { hits: plain(), reranked: false };
+  const result = await runner.rerank(
+    query,
+    candidates.map((c, i) => ({
+      id: c.hit.chunkId,
+      memoryId: c.hit.memoryId,
+      text: texts[i]!,
+      createdAt: c.hit.createdAt,
+      metadata: c.hit.metadata,
+      scores: { ...c.scores },
+    })),
+  );
+  if (!result.reranked) return { hits: plain(), reranked: false };
+  const { scores } = result;
   if (scores.length !== candidates.length || !scores.every(Number.isFinite)) return { hits: plain(), reranked: false };
   const hits = candidates.map((c, i) => ({
     hit: c.hit,

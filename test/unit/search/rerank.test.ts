@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fuse } from '../../../src/search/fusion.js';
 import { exactWordShare, OfflineReranker } from '../../../src/search/rerank/offline-reranker.js';
 import type { Reranker } from '../../../src/search/rerank/reranker.js';
-import { rerankStage } from '../../../src/search/rerank/stage.js';
+import { rerankStage, unguarded } from '../../../src/search/rerank/stage.js';
 import type { ChunkHit } from '../../../src/store/memory-repository.js';
 
 const hit = (id: string, score: number): ChunkHit => ({
@@ -50,7 +50,7 @@ describe('rerank stage', () => {
 
   it('orders by the reranker and reports its score', async () => {
     const flip: Reranker = { name: 'flip', rerank: async () => [0.1, 0.9] };
-    const out = await rerankStage('q', cands, texts, flip, signal);
+    const out = await rerankStage('q', cands, texts, unguarded(flip));
     expect(out.reranked).toBe(true);
     expect(out.hits.map((h) => [h.hit.chunkId, h.score, h.scores.rerank, h.text])).toEqual([
       ['b', 0.9, 0.9, 'text b'],
@@ -61,8 +61,10 @@ describe('rerank stage', () => {
   it('without a reranker, or when it fails or answers nonsense, keeps the fused order un-reranked', async () => {
     const failing: Reranker = { name: 'x', rerank: async () => Promise.reject(new Error('down')) };
     const short: Reranker = { name: 'y', rerank: async () => [1] };
-    for (const r of [undefined, failing, short]) {
-      const out = await rerankStage('q', cands, texts, r, signal);
+    const skipped = { rerank: async () => ({ reranked: false as const }) };
+    const disabled = { enabled: false, rerank: async () => ({ reranked: true as const, scores: [9, 9] }) };
+    for (const r of [undefined, unguarded(failing), unguarded(short), skipped, disabled]) {
+      const out = await rerankStage('q', cands, texts, r);
       expect(out.reranked).toBe(false);
       expect(out.hits.map((h) => [h.hit.chunkId, h.score, h.scores.rerank])).toEqual([
         ['a', 0.6, null],
