@@ -99,6 +99,10 @@ export const ConfigSchema = z
     RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
     RATE_LIMIT_KEY_PREFIX: z.string().trim().min(1).max(100).default('engram:rl:'),
     REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+
+    // Knowledge graph (src/entities/). On: every ingest also extracts and persists its entities
+    // (off by default: it costs more than 20% of ingest throughput, see docs/BENCHMARKS.md).
+    ENTITIES_ON_INGEST: bool.default(false),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
@@ -168,6 +172,7 @@ export const ConfigSchema = z
       failMode: c.RATE_LIMIT_FAIL_MODE,
       keyPrefix: c.RATE_LIMIT_KEY_PREFIX,
     },
+    entities: { onIngest: c.ENTITIES_ON_INGEST },
   }));
 
 export type Config = z.output<typeof ConfigSchema>;
