@@ -172,6 +172,18 @@ describe(`knowledge graph (${backend()})`, () => {
     expect((await lookup('hal', 'Pernille')).statusCode).toBe(404);
   });
 
+  it('counts and times the operations, without user ids or names in the labels', async () => {
+    await extract('kim', { text: 'Kim met Ottoline in Ghent.' });
+    await lookup('kim', 'Ottoline');
+    const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toMatch(/memory_entities_operations_total\{operation="extract",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/memory_entities_operations_total\{operation="lookup",outcome="error"\} [1-9]/);
+    expect(text).toMatch(/memory_entities_latency_ms_count\{operation="extract"\} [1-9]/);
+    expect(text).toMatch(/relay_memory_requests_total\{route="\/api\/v1\/memory\/entities",method="POST",status="200"\}/);
+    expect(text).not.toContain('kim');
+    expect(text).not.toContain('Ottoline');
+  });
+
   it('with ENTITIES_ON_INGEST every ingested memory joins the graph', async () => {
     const other = await createTestApp({ env: { ENTITIES_ON_INGEST: 'true' } });
     try {
