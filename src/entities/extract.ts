@@ -1,12 +1,13 @@
 import nlp from 'compromise';
 import { displayName, nameKey } from './normalize.js';
-import { tagSentence, type Mention, type Term } from './tagger.js';
+import { tagSentence, type Mention, type TaggedSentence, type Term } from './tagger.js';
 import {
   NAMED_TYPES,
   type EntityType,
   type ExtractedEntity,
   type ExtractedRelationship,
   type Extraction,
+  type Origin,
   type Segment,
 } from './types.js';
 
@@ -31,8 +32,7 @@ interface Found {
  */
 export function extract(segments: Segment[]): Extraction {
   const found: Found[] = [];
-  const relationships: ExtractedRelationship[] = [];
-  const seenRel = new Set<string>();
+  const sentences: Array<{ sentence: string; tagged: TaggedSentence; here: Found[]; speaker?: Found; origin: Origin }> = [];
 
   for (const segment of segments) {
     const origin = { memoryId: segment.memoryId, chunkId: segment.chunkId };
@@ -59,15 +59,35 @@ export function extract(segments: Segment[]): Extraction {
           .filter((m) => displayName(m.text).length > 0)
           .map((m) => ({ mention: m, key: nameKey(m.text), origin, subject: false }) satisfies Found);
         found.push(...here);
-        const add = (r: Omit<ExtractedRelationship, 'evidence' | 'memoryId' | 'chunkId'>) => {
-          const id = `${nameKey(r.source)}|${r.predicate}|${nameKey(r.target)}|${origin.chunkId ?? ''}`;
-          if (r.source === r.target || nameKey(r.source) === nameKey(r.target) || seenRel.has(id)) return;
-          seenRel.add(id);
-          relationships.push({ ...r, evidence: sentence.slice(0, MAX_EVIDENCE), ...origin });
-        };
-        relate(tagged.terms, here, speaker, add);
+        sentences.push({ sentence, tagged, here, speaker, origin });
       }
     }
+  }
+
+  // One sense per discourse: a word at the start of a sentence, which the tagger cannot tell from a
+  // capitalised common word, is a name when the same text names something elsewhere ("Quillon works …").
+  const named = new Map<string, Found>();
+  for (const f of found) if (NAMED_TYPES.has(f.mention.type) && !f.key.includes(' ')) named.set(f.key, f);
+  for (const s of sentences) {
+    const first = s.tagged.terms[0];
+    const known = first && named.get(first.word);
+    if (!known || s.here.some((f) => f.mention.first === 0) || !/^\p{Lu}/u.test(first.text)) continue;
+    const mention: Mention = { text: first.text, type: known.mention.type, start: first.start, end: first.end, first: 0, last: 0, possessive: false };
+    const f: Found = { mention: { ...mention, text: displayName(first.text) }, key: known.key, origin: s.origin, subject: false };
+    s.here.unshift(f);
+    found.push(f);
+  }
+
+  const relationships: ExtractedRelationship[] = [];
+  const seenRel = new Set<string>();
+  for (const { sentence, tagged, here, speaker, origin } of sentences) {
+    const add = (r: Omit<ExtractedRelationship, 'evidence' | 'memoryId' | 'chunkId'>) => {
+      const id = `${nameKey(r.source)}|${r.predicate}|${nameKey(r.target)}|${origin.chunkId ?? ''}`;
+      if (r.source === r.target || nameKey(r.source) === nameKey(r.target) || seenRel.has(id)) return;
+      seenRel.add(id);
+      relationships.push({ ...r, evidence: sentence.slice(0, MAX_EVIDENCE), ...origin });
+    };
+    relate(tagged.terms, here, speaker, add);
   }
   return { entities: resolve(found), relationships: canonicalise(relationships, found) };
 }

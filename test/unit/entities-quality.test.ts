@@ -44,6 +44,14 @@ describe('entity extraction', () => {
     expect(relationships).toContainEqual(expect.objectContaining({ source: 'Caroline', predicate: 'meet', target: 'Anna Kowalski' }));
   });
 
+  it('a name at the start of a sentence is found when the same text names it elsewhere', () => {
+    const { entities, relationships } = extract([{ text: 'My cousin Quillon is a chemist. Quillon works at Umbrella Corp.' }]);
+    expect(entities.find((e) => e.name === 'Quillon')).toMatchObject({ type: 'person', mentions: 2 });
+    expect(relationships).toContainEqual(expect.objectContaining({ source: 'Quillon', predicate: 'work at', target: 'Umbrella Corp' }));
+    // Alone, the tagger cannot tell it from a capitalised common word, and it is left out.
+    expect(extract([{ text: 'Quillon works at Umbrella Corp.' }]).entities.map((e) => e.name)).toEqual(['Umbrella Corp']);
+  });
+
   it('normalises names for lookup', () => {
     expect(nameKey("  Caroline’s ")).toBe('caroline');
     expect(nameKey('The  Louvre')).toBe('louvre');
