@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Database, Queryable } from '../store/database.js';
 import { entityRepository as repo, type MentionInsert, type RelationshipInsert } from '../store/entity-repository.js';
 import { nameIndexer } from './blind-index.js';
-import { extract } from './extract.js';
+import { extractYielding } from './extract.js';
 import { nameKey } from './normalize.js';
 import type { EntityType, Extraction, Segment } from './types.js';
 
@@ -85,7 +85,7 @@ export class EntityService {
         }
         segments = await this.readChunks(userHash, unique);
       }
-      const extraction = extract(segments);
+      const extraction = await extractYielding(segments);
       if (input.persist) await this.persist(userHash, extraction, hasText ? [] : [...new Set(ids)]);
       return {
         entities: extraction.entities.map((e) => ({ name: e.name, type: e.type, mentions: e.mentions, salience: e.salience })),
@@ -110,7 +110,7 @@ export class EntityService {
     await this.measure('ingest', async () => {
       const pieces = chunkText(text);
       const segments = pieces.map((piece, i) => ({ text: piece, memoryId, chunkId: chunkIds[i] }));
-      await this.persist(this.deps.hashUser(userId), extract(segments), [memoryId]);
+      await this.persist(this.deps.hashUser(userId), await extractYielding(segments), [memoryId]);
     });
   }
 

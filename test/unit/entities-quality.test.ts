@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { extract } from '../../src/entities/extract.js';
+import { extract, extractYielding } from '../../src/entities/extract.js';
 import { nameKey } from '../../src/entities/normalize.js';
 import { loadLabelled, score } from '../../src/entities/quality.js';
 
@@ -50,6 +50,16 @@ describe('entity extraction', () => {
     expect(relationships).toContainEqual(expect.objectContaining({ source: 'Quillon', predicate: 'work at', target: 'Umbrella Corp' }));
     // Alone, the tagger cannot tell it from a capitalised common word, and it is left out.
     expect(extract([{ text: 'Quillon works at Umbrella Corp.' }]).entities.map((e) => e.name)).toEqual(['Umbrella Corp']);
+  });
+
+  it('the yielding extraction (used by the service) gives the same answer and lets timers run', async () => {
+    const text = 'Caroline: I went to the support group in Boston with Melanie. '.repeat(200);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const yielded = await extractYielding([{ text }], 1);
+    clearInterval(timer);
+    expect(yielded).toEqual(extract([{ text }]));
+    expect(ticks).toBeGreaterThan(0);
   });
 
   it('normalises names for lookup', () => {
