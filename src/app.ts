@@ -7,6 +7,7 @@ import { DataKeys } from './crypto/data-keys.js';
 import { createUserHasher } from './crypto/user-hash.js';
 import { createEmbedder } from './embed/create-embedder.js';
 import type { Embedder } from './embed/embedder.js';
+import { EntityService } from './entities/entity-service.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { loggerOptions } from './http/logging.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -99,19 +100,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
 
   const hashUser = createUserHasher(config.keys.hashKey);
+  const dataKeys = new DataKeys<Queryable>(config.keys.kek, keyRepository);
   // The offline reranker, or the external endpoint, always behind the guard (budget, breaker, metrics).
   const reranker = createReranker(config.rerank, { offline: new OfflineReranker(), metrics, log: app.log });
   app.addHook('onClose', async () => reranker.close());
   const memory = new MemoryService({
     db,
     embedder,
-    dataKeys: new DataKeys<Queryable>(config.keys.kek, keyRepository),
+    dataKeys,
     hashUser,
     metrics,
     keywordIndex: new KeywordIndex(config.search.keywordIndex),
     search: overrides.search ?? new SearchPipeline({ keywordIndex: config.search.keywordIndex }),
     reranker,
   });
+  const entities = new EntityService({ db, dataKeys, hashUser, metrics });
   const database = db;
   metrics.watchPool(() => database.stats());
   if (config.rateLimit.enabled) {
@@ -120,7 +123,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   await app.register(healthRoutes, { db, embedder });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
-  await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });
+  await app.register(memoryRoutes, {
+    prefix: '/api/v1/memory',
+    memory,
+    verifier,
+    entities,
+    entitiesOnIngest: config.entities.onIngest,
+  });
   await app.register(mcpRoutes, { verifier, version: VERSION });
   return app;
 }
