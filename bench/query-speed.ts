@@ -1,7 +1,7 @@
 // Engram's query path beside the raw path, in one run, at concurrency 1:
 //   npm run bench:query-speed -- [--backend postgres|pglite|both] [--transport inject|http]
 //                                [--memories N] [--queries N] [--warmup N] [--k K]
-// Defaults: both backends, inject, 1500 memories, 300 query pairs, 30 warm-up pairs, k 10.
+// Defaults: both backends, inject, 600 memories, 200 query pairs, 20 warm-up pairs, k 10.
 // (a) Engram: POST /api/v1/memory/query on the real app (JWT auth, rate limits off, the service
 //     pipeline, decryption), through app.inject (in process, no socket) or --transport http (a real
 //     listener on 127.0.0.1 and fetch).
@@ -50,9 +50,9 @@ const { values } = parseArgs({
 const backends: Backend[] = values.backend === 'both' ? ['postgres', 'pglite'] : [parseBackend(values.backend)];
 if (values.transport !== 'inject' && values.transport !== 'http') throw new Error('--transport must be inject or http');
 const transport = values.transport;
-const memories = intOption('memories', values.memories, 1500, 100_000);
-const queries = intOption('queries', values.queries, 300, 100_000);
-const warmup = intOption('warmup', values.warmup, 30, 10_000);
+const memories = intOption('memories', values.memories, 600, 100_000);
+const queries = intOption('queries', values.queries, 200, 100_000);
+const warmup = intOption('warmup', values.warmup, 20, 10_000);
 const k = intOption('k', values.k, 10, 100);
 
 const samples = loadLocomo(values.data ?? DEFAULT_LOCOMO_PATH);

@@ -95,6 +95,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     dataKeys: new DataKeys<Queryable>(config.keys.kek, keyRepository),
     hashUser,
     metrics,
+    vectorSearch: config.vectorSearch,
   });
   const database = db;
   metrics.watchPool(() => database.stats());

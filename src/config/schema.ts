@@ -99,6 +99,11 @@ export const ConfigSchema = z
     RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
     RATE_LIMIT_KEY_PREFIX: z.string().trim().min(1).max(100).default('engram:rl:'),
     REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+
+    // Filtered vector search (src/store/memory-repository.ts, docs/ARCHITECTURE.md "Filtered vector search").
+    VECTOR_SEARCH_EXACT_BELOW: z.coerce.number().int().min(1).max(10_000_000).default(2000),
+    VECTOR_SEARCH_EF_SEARCH: z.coerce.number().int().min(1).max(1000).default(100),
+    VECTOR_SEARCH_MAX_SCAN_TUPLES: z.coerce.number().int().min(1).max(100_000_000).default(20_000),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
@@ -167,6 +172,12 @@ export const ConfigSchema = z
       /** What a request gets when Redis fails: `open` passes unlimited, `closed` is refused (503). */
       failMode: c.RATE_LIMIT_FAIL_MODE,
       keyPrefix: c.RATE_LIMIT_KEY_PREFIX,
+    },
+    /** Users with fewer chunks than exactBelow are searched exactly; larger ones through HNSW. */
+    vectorSearch: {
+      exactBelow: c.VECTOR_SEARCH_EXACT_BELOW,
+      efSearch: c.VECTOR_SEARCH_EF_SEARCH,
+      maxScanTuples: c.VECTOR_SEARCH_MAX_SCAN_TUPLES,
     },
   }));
 
