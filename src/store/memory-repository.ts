@@ -138,7 +138,7 @@ export const memoryRepository = {
   /**
    * The user's k nearest chunks by cosine distance, with the filters applied. Exact for users with
    * few matching chunks, HNSW (iterative scan) otherwise, and exact again whenever the index comes back
-   * short: a user with at least k matching chunks always gets k results. See vectorSearchPlan below.
+   * short: a user with at least k matching chunks always gets k results. See VectorSearchOptions below.
    * `options` defaults to DEFAULT_VECTOR_SEARCH (the VECTOR_SEARCH_* settings).
    */
   async search(
