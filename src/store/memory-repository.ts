@@ -162,9 +162,13 @@ export const memoryRepository = {
     if (userChunks === 0) return [];
     if (userChunks < options.exactBelow) return exactSearch(tx, where, [...params, query, k], dimensions);
 
+    // Unfiltered, a large user's rows are many: the planner may still cost a sort of all of them
+    // below the walk (it does not see that each row's vector is read from TOAST), and that exact
+    // sort grows with the user. enable_sort = off steers it to the index; it is put back after.
+    const steer = params.length === 1; // the user hash alone: no filters
     await tx.query(
       `SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true),
-              set_config('hnsw.max_scan_tuples', $2, true)`,
+              set_config('hnsw.max_scan_tuples', $2, true)${steer ? `, set_config('enable_sort', 'off', true)` : ''}`,
       [String(Math.max(options.efSearch, k)), String(options.maxScanTuples)],
     );
     const n = params.length;
@@ -178,6 +182,7 @@ export const memoryRepository = {
        ) hits ORDER BY distance, id`,
       [...params, query, k],
     );
+    if (steer) await tx.query(`SELECT set_config('enable_sort', 'on', true)`);
     // The graph walk stops at max_scan_tuples: when the filters keep too few of the rows it visits
     // (a user's chunks far from the query among another user's), the exact scan has the answer.
     if (rows.length < k) return exactSearch(tx, where, [...params, query, k], dimensions);
