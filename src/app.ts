@@ -22,6 +22,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import type { Database, Queryable } from './store/database.js';
 import { keyRepository } from './store/key-repository.js';
 import { openDatabase } from './store/open.js';
+import { createSummarizer } from './summarize/create-summarizer.js';
 
 export interface AppOverrides {
   /** An embedder the caller owns (tests share one); otherwise built from config and closed with the app. */
@@ -89,10 +90,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
 
   const hashUser = createUserHasher(config.keys.hashKey);
+  const dataKeys = new DataKeys<Queryable>(config.keys.kek, keyRepository);
   const memory = new MemoryService({
     db,
     embedder,
-    dataKeys: new DataKeys<Queryable>(config.keys.kek, keyRepository),
+    dataKeys,
     hashUser,
     metrics,
   });
@@ -104,7 +106,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   await app.register(healthRoutes, { db, embedder });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
-  await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });
+  const summarizer = createSummarizer(config.llm, { db, embedder, dataKeys, hashUser, metrics, memory });
+  app.addHook('onClose', async () => summarizer.close());
+  await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier, summarizer });
   return app;
 }
 

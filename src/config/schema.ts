@@ -99,10 +99,22 @@ export const ConfigSchema = z
     RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
     RATE_LIMIT_KEY_PREFIX: z.string().trim().min(1).max(100).default('engram:rl:'),
     REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+
+    // Summaries (src/summarize/): the optional LLM method, any OpenAI-compatible chat-completions
+    // endpoint. Unset LLM_URL: summaries are extractive only (offline). See docs/SECURITY.md.
+    LLM_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    LLM_MODEL: optionalString,
+    LLM_API_KEY: optionalString,
+    LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+    LLM_MAX_INPUT_CHARS: z.coerce.number().int().min(1000).max(1_000_000).default(24_000),
+    LLM_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL' });
+    }
+    if (c.LLM_URL && !c.LLM_MODEL) {
+      ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: 'LLM_URL needs LLM_MODEL' });
     }
     if (c.EMBEDDINGS_PROVIDER === 'openai' && (!c.EMBEDDINGS_URL || !c.EMBEDDINGS_MODEL)) {
       ctx.addIssue({
@@ -168,6 +180,17 @@ export const ConfigSchema = z
       failMode: c.RATE_LIMIT_FAIL_MODE,
       keyPrefix: c.RATE_LIMIT_KEY_PREFIX,
     },
+    /** The summarizer's optional LLM; undefined: extractive only. */
+    llm: c.LLM_URL
+      ? {
+          url: c.LLM_URL,
+          model: c.LLM_MODEL as string,
+          apiKey: c.LLM_API_KEY,
+          timeoutMs: c.LLM_TIMEOUT_MS,
+          maxInputChars: c.LLM_MAX_INPUT_CHARS,
+          breakerResetMs: c.LLM_BREAKER_RESET_MS,
+        }
+      : undefined,
   }));
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -181,6 +204,7 @@ export const FILE_VARIABLES = [
   'ENGRAM_HASH_KEY',
   'EMBEDDINGS_API_KEY',
   'REDIS_URL',
+  'LLM_API_KEY',
 ] as const;
 /** Secrets Engram generates for itself in embedded mode when none are given. */
 export const GENERATED_SECRETS = ['JWT_SECRET', 'ENGRAM_KEK', 'ENGRAM_HASH_KEY'] as const;

@@ -9,10 +9,13 @@ import { getMemoryRoute } from './get-memory.js';
 import { indexMemoryRoute } from './index-memory.js';
 import { listMemoriesRoute } from './list-memories.js';
 import { queryMemoryRoute } from './query-memory.js';
+import { summarizeMemoriesRoute } from './summarize-memories.js';
+import type { SummarizeService } from '../../../summarize/summarize-service.js';
 
 export interface MemoryRoutesOptions {
   memory: MemoryService;
   verifier: TokenVerifier;
+  summarizer: SummarizeService;
 }
 
 /** /api/v1/memory: every route behind the bearer token (the auth hook is scoped to this plugin). */
@@ -20,6 +23,7 @@ export async function memoryRoutes(app: FastifyInstance, opts: MemoryRoutesOptio
   await app.register(authPlugin, { verifier: opts.verifier });
   indexMemoryRoute(app, opts);
   queryMemoryRoute(app, opts);
+  summarizeMemoriesRoute(app, opts);
   exportMemoriesRoute(app, opts);
   listMemoriesRoute(app, opts);
   eraseUserRoute(app, opts);
