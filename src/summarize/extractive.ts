@@ -4,11 +4,11 @@ import type { SummaryStyle } from './types.js';
 
 /**
  * Extractive summarization over sentence embeddings:
- *  1. salience = the mean of two normalised scores: similarity to the centroid of all sentences
- *     (what the text is mostly about) and TextRank centrality (PageRank over the cosine-similarity
- *     graph: sentences many others resemble), times a prior that discounts fragments (< 8 words,
- *     "Thanks!", "Hey Mel!") and questions (in chat, the answer carries the content);
- *  2. with a focus (the query of a query summary), salience is blended with similarity to it;
+ *  1. salience = the mean of two scores: cosine similarity to the centroid of all sentences (what
+ *     the text is mostly about) and TextRank centrality (PageRank over the cosine-similarity graph:
+ *     sentences many others resemble, scaled onto the same range), times a prior that discounts
+ *     fragments (< 12 words, "Thanks!", "Hey Mel!") and questions (in chat, the answer carries the content);
+ *  2. with a focus (the query of a query summary), salience is averaged with similarity to it;
  *  3. Maximal Marginal Relevance picks sentences one at a time: salience minus similarity to what
  *     is already picked, so near-duplicates are left out; a sentence that would overflow
  *     `maxChars` is skipped, and picking stops at `maxSentences`;
@@ -22,6 +22,7 @@ export interface ExtractiveOptions {
   maxChars: number;
   /** Embedding of what the summary should be about (a query), if any. */
   focus?: number[];
+  tuning?: Partial<ExtractiveTuning>;
 }
 
 export interface Picked {
@@ -30,21 +31,30 @@ export interface Picked {
   line: string;
 }
 
-/** Weight of salience against redundancy in MMR. */
-const MMR_LAMBDA = 0.7;
+/** The algorithm's constants (overridable for experiments; the service uses these). */
+export const EXTRACTIVE_TUNING = {
+  /** Weight of salience against redundancy in MMR. */
+  mmrLambda: 0.6,
+  /** Share of TextRank (vs centroid similarity) in salience. */
+  rankWeight: 0.5,
+  /** Sentences with fewer words are discounted in proportion. */
+  fullSentenceWords: 12,
+  questionPrior: 0.75,
+  /** Share of query similarity in the score of a query summary. */
+  focusWeight: 0.5,
+};
+export type ExtractiveTuning = typeof EXTRACTIVE_TUNING;
+
 const DAMPING = 0.85;
 const PAGERANK_ITERATIONS = 50;
-/** Sentences with fewer words are discounted in proportion. */
-const FULL_SENTENCE_WORDS = 8;
-const QUESTION_PRIOR = 0.75;
-const FOCUS_WEIGHT = 0.5;
 
 export function extractiveSummary(units: readonly SentenceUnit[], vectors: readonly number[][], opts: ExtractiveOptions): Picked[] {
   if (units.length !== vectors.length) throw new Error('extractive: one vector per sentence expected');
   if (units.length === 0) return [];
   const v = vectors.map(normalize);
   const sim = v.map((a) => v.map((b) => dot(a, b)));
-  const salience = salienceScores(units, v, sim, opts.focus);
+  const tune = { ...EXTRACTIVE_TUNING, ...opts.tuning };
+  const salience = salienceScores(units, v, sim, tune, opts.focus);
 
   const budget = new Budget(opts.style, opts.maxSentences, opts.maxChars);
   const picked: number[] = [];
@@ -54,7 +64,7 @@ export function extractiveSummary(units: readonly SentenceUnit[], vectors: reado
     let bestScore = -Infinity;
     for (const i of open) {
       const redundancy = picked.length ? Math.max(...picked.map((j) => sim[i]![j]!)) : 0;
-      const mmr = MMR_LAMBDA * salience[i]! - (1 - MMR_LAMBDA) * redundancy;
+      const mmr = tune.mmrLambda * salience[i]! - (1 - tune.mmrLambda) * redundancy;
       if (mmr > bestScore) {
         bestScore = mmr;
         best = i;
@@ -83,22 +93,32 @@ export function extractiveSummary(units: readonly SentenceUnit[], vectors: reado
   );
 }
 
-function salienceScores(units: readonly SentenceUnit[], v: number[][], sim: number[][], focus?: number[]): number[] {
+function salienceScores(
+  units: readonly SentenceUnit[],
+  v: number[][],
+  sim: number[][],
+  tune: ExtractiveTuning,
+  focus?: number[],
+): number[] {
   const centroid = normalize(v.reduce((acc, x) => acc.map((s, d) => s + x[d]!), new Array<number>(v[0]!.length).fill(0)));
-  const central = minMax(v.map((x) => dot(x, centroid)));
-  const rank = minMax(textRank(sim));
-  let scores = units.map((u, i) => ((central[i]! + rank[i]!) / 2) * prior(u.text));
+  const central = v.map((x) => dot(x, centroid));
+  // TextRank scaled onto the centroid similarities' range, so the sum weighs both alike. Scores stay
+  // on the cosine scale (not stretched to 0..1): a near-duplicate's redundancy can outweigh them in MMR.
+  const rank = textRank(sim);
+  const rankScale = Math.max(...central) / Math.max(...rank);
+  let scores = units.map(
+    (u, i) => ((1 - tune.rankWeight) * central[i]! + tune.rankWeight * rank[i]! * rankScale) * prior(u.text, tune),
+  );
   if (focus) {
     const f = normalize(focus);
-    const relevance = minMax(v.map((x) => dot(x, f)));
-    scores = scores.map((s, i) => (1 - FOCUS_WEIGHT) * s + FOCUS_WEIGHT * relevance[i]!);
+    scores = scores.map((s, i) => (1 - tune.focusWeight) * s + tune.focusWeight * dot(v[i]!, f));
   }
   return scores;
 }
 
-function prior(text: string): number {
-  const words = Math.min(1, wordCount(text) / FULL_SENTENCE_WORDS);
-  return text.trimEnd().endsWith('?') ? words * QUESTION_PRIOR : words;
+function prior(text: string, tune: ExtractiveTuning): number {
+  const words = Math.min(1, wordCount(text) / tune.fullSentenceWords);
+  return text.trimEnd().endsWith('?') ? words * tune.questionPrior : words;
 }
 
 /** PageRank over the graph whose edge weights are the positive cosine similarities. */
@@ -123,12 +143,6 @@ export function textRank(sim: readonly number[][]): number[] {
     if (delta < 1e-9) break;
   }
   return rank;
-}
-
-function minMax(xs: number[]): number[] {
-  const lo = Math.min(...xs);
-  const hi = Math.max(...xs);
-  return hi - lo < 1e-12 ? xs.map(() => 1) : xs.map((x) => (x - lo) / (hi - lo));
 }
 
 function dot(a: readonly number[], b: readonly number[]): number {
