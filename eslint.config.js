@@ -23,6 +23,7 @@ export default tseslint.config(
       'src/metrics/**',
       'src/ratelimit/**',
       'src/verify/**',
+      'src/summarize/**',
     ],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['fastify', '@fastify/*', '**/http/**'], message: 'The domain and infrastructure layers must not depend on HTTP.' }] }],

@@ -125,7 +125,7 @@ describe(`POST /api/v1/memory/summarize (${backend()})`, () => {
     }
   });
 
-  it('summarizes what a query retrieves, and a time range', async () => {
+  it('summarizes what a query retrieves, and a time range; llm without LLM_URL falls back', async () => {
     const byQuery = await summarize({ query: 'painting and art', k: 2, max_sentences: 2 });
     expect(byQuery.memory_count).toBeLessThanOrEqual(2);
     await expectTraceable(byQuery);
@@ -136,6 +136,10 @@ describe(`POST /api/v1/memory/summarize (${backend()})`, () => {
     const inRange = new Set([aliceIds[0], aliceIds[3]]);
     expect(range.sources.every((s) => inRange.has(s.memory_ids[0]))).toBe(true);
     await expectTraceable(range);
+
+    const noLlm = await summarize({ memory_ids: aliceIds, method: 'llm' });
+    expect(noLlm).toMatchObject({ method: 'extractive', fallback_reason: 'llm_not_configured' });
+    await expectTraceable(noLlm);
 
     const none = await summarize({ created_after: '2030-01-01T00:00:00Z' });
     expect(none).toMatchObject({ summary: '', sources: [], memory_count: 0, method: 'extractive' });

@@ -1,4 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { Budget, render } from '../../src/summarize/compose.js';
 import { extractiveSummary, textRank } from '../../src/summarize/extractive.js';
 import { resolveChatUrl } from '../../src/summarize/llm-client.js';
@@ -158,5 +163,37 @@ describe('LLM prompt: memory text is data', () => {
   it('resolves the chat-completions URL like the embeddings one', () => {
     expect(resolveChatUrl('http://127.0.0.1:8000/v1')).toBe('http://127.0.0.1:8000/v1/chat/completions');
     expect(resolveChatUrl('https://llm.example/v1/chat/completions')).toBe('https://llm.example/v1/chat/completions');
+  });
+});
+
+describe('LLM configuration', () => {
+  const key = () => randomBytes(32).toString('base64');
+  const secrets = { JWT_SECRET: 's'.repeat(40), ENGRAM_KEK: key(), ENGRAM_HASH_KEY: key(), ENGRAM_DATA_DIR: '/data/x' };
+
+  it('is off by default: summaries stay extractive and offline', () => {
+    expect(loadConfig(secrets).llm).toBeUndefined();
+  });
+
+  it('reads LLM_* with defaults, the key from LLM_API_KEY_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engram-llm-'));
+    writeFileSync(join(dir, 'key'), 'sk-from-file\n');
+    const c = loadConfig({ ...secrets, LLM_URL: 'http://127.0.0.1:8000/v1', LLM_MODEL: 'qwen', LLM_API_KEY_FILE: join(dir, 'key') });
+    expect(c.llm).toEqual({
+      url: 'http://127.0.0.1:8000/v1',
+      model: 'qwen',
+      apiKey: 'sk-from-file',
+      timeoutMs: 15_000,
+      maxInputChars: 24_000,
+      breakerResetMs: 30_000,
+    });
+  });
+
+  it.each([
+    [{ LLM_URL: 'http://127.0.0.1:8000/v1' }, 'LLM_MODEL'],
+    [{ LLM_URL: 'ftp://x/v1', LLM_MODEL: 'm' }, 'LLM_URL'],
+    [{ LLM_URL: 'http://x/v1', LLM_MODEL: 'm', LLM_TIMEOUT_MS: '0' }, 'LLM_TIMEOUT_MS'],
+  ])('refuses %j', (bad, name) => {
+    expect(() => loadConfig({ ...secrets, ...bad })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...secrets, ...bad })).toThrow(name);
   });
 });
