@@ -7,6 +7,7 @@ import { DataKeys } from './crypto/data-keys.js';
 import { createUserHasher } from './crypto/user-hash.js';
 import { createEmbedder } from './embed/create-embedder.js';
 import type { Embedder } from './embed/embedder.js';
+import { EntityService } from './entities/entity-service.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { loggerOptions } from './http/logging.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -95,13 +96,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   const hashUser = createUserHasher(config.keys.hashKey);
   const dataKeys = new DataKeys<Queryable>(config.keys.kek, keyRepository);
-  const memory = new MemoryService({
-    db,
-    embedder,
-    dataKeys,
-    hashUser,
-    metrics,
-  });
+  const memory = new MemoryService({ db, embedder, dataKeys, hashUser, metrics });
+  const entities = new EntityService({ db, dataKeys, hashUser, metrics });
   const database = db;
   metrics.watchPool(() => database.stats());
   if (config.rateLimit.enabled) {
@@ -112,7 +108,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
   const summarizer = createSummarizer(config.llm, { db, embedder, dataKeys, hashUser, metrics, memory });
   app.addHook('onClose', async () => summarizer.close());
-  await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier, summarizer });
+  await app.register(memoryRoutes, {
+    prefix: '/api/v1/memory',
+    memory,
+    verifier,
+    entities,
+    entitiesOnIngest: config.entities.onIngest,
+    summarizer,
+  });
   await app.register(mcpRoutes, { verifier, version: VERSION });
   return app;
 }

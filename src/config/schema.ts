@@ -116,6 +116,10 @@ export const ConfigSchema = z
     RERANK_BREAKER_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
     RERANK_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
 
+    // Knowledge graph (src/entities/). On: every ingest also extracts and persists its entities
+    // (off by default: it costs more than 20% of ingest throughput, see docs/BENCHMARKS.md).
+    ENTITIES_ON_INGEST: bool.default(false),
+
     // Summaries (src/summarize/): the optional LLM method, any OpenAI-compatible chat-completions
     // endpoint. Unset LLM_URL: summaries are extractive only (offline). See docs/SECURITY.md.
     LLM_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
@@ -222,6 +226,7 @@ export const ConfigSchema = z
           }
         : { ...common, provider: 'offline' as const, timeoutMs: c.RERANK_TIMEOUT_MS ?? 250 };
     })(),
+    entities: { onIngest: c.ENTITIES_ON_INGEST },
     /** The summarizer's optional LLM; undefined: extractive only. */
     llm: c.LLM_URL
       ? {
