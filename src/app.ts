@@ -29,6 +29,7 @@ import type { Database, Queryable } from './store/database.js';
 import { keyRepository } from './store/key-repository.js';
 import { VERSION } from './version.js';
 import { openDatabase } from './store/open.js';
+import { createSummarizer } from './summarize/create-summarizer.js';
 
 export interface AppOverrides {
   /** An embedder the caller owns (tests share one); otherwise built from config and closed with the app. */
@@ -110,6 +111,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     dataKeys,
     hashUser,
     metrics,
+    vectorSearch: config.vectorSearch,
     keywordIndex: new KeywordIndex(config.search.keywordIndex),
     search: overrides.search ?? new SearchPipeline({ keywordIndex: config.search.keywordIndex }),
     reranker,
@@ -123,12 +125,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   await app.register(healthRoutes, { db, embedder });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
+  const summarizer = createSummarizer(config.llm, { db, embedder, dataKeys, hashUser, metrics, memory });
+  app.addHook('onClose', async () => summarizer.close());
   await app.register(memoryRoutes, {
     prefix: '/api/v1/memory',
     memory,
     verifier,
     entities,
     entitiesOnIngest: config.entities.onIngest,
+    summarizer,
   });
   await app.register(mcpRoutes, { verifier, version: VERSION });
   return app;

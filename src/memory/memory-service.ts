@@ -10,7 +10,12 @@ import type { SearchPipeline } from '../search/pipeline.js';
 import type { RerankRunner } from '../search/rerank/stage.js';
 import type { Database, Queryable } from '../store/database.js';
 import { keyRepository } from '../store/key-repository.js';
-import { memoryRepository, type MemoryRow, type SearchFilters } from '../store/memory-repository.js';
+import {
+  memoryRepository,
+  type MemoryRow,
+  type SearchFilters,
+  type VectorSearchOptions,
+} from '../store/memory-repository.js';
 import { chunkText } from './chunker.js';
 import { assertMetadata, assertText, decodeCursor, encodeCursor } from './input.js';
 import { Limits } from './limits.js';
@@ -67,6 +72,8 @@ export interface MemoryServiceDeps {
   dataKeys: DataKeys<Queryable>;
   hashUser: UserHasher;
   metrics: Metrics;
+  /** How the vector search trades recall for time (VECTOR_SEARCH_*); defaults when absent. */
+  vectorSearch?: VectorSearchOptions;
   keywordIndex: KeywordIndex;
   search: SearchPipeline;
   /** The reranker (behind its guard) used when a query asks for one or does not say; none: never reranked. */
@@ -167,6 +174,7 @@ export class MemoryService {
         dimensions: this.deps.embedder.dimensions,
         k,
         filters: input.filters ?? {},
+        vectorSearch: this.deps.vectorSearch,
         minScore: input.minScore,
         reranker: input.rerank === false ? undefined : this.deps.reranker,
       });

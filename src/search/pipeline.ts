@@ -1,7 +1,7 @@
 import { fieldAad, open } from '../crypto/envelope.js';
 import type { Queryable } from '../store/database.js';
 import { keywordRepository, type Bm25Params } from '../store/keyword-repository.js';
-import { memoryRepository, type ChunkHit, type SearchFilters } from '../store/memory-repository.js';
+import { memoryRepository, type ChunkHit, type SearchFilters, type VectorSearchOptions } from '../store/memory-repository.js';
 import { CONTEXT_DEFAULTS, spreadContext, type ContextParams } from './context.js';
 import { bm25Ceiling, fuse, FUSION_DEFAULTS, type Candidate, type FusionParams, type KeywordSide } from './fusion.js';
 import { blindQuery, keywordKey } from './keyword/blind-terms.js';
@@ -38,6 +38,8 @@ export interface SearchRequest {
   dimensions: number;
   k: number;
   filters: SearchFilters;
+  /** How the vector search trades recall for time (VECTOR_SEARCH_*); its defaults when absent. */
+  vectorSearch?: VectorSearchOptions;
   minScore?: number;
   /** The reranker to apply (the guard in the service), or undefined for none. */
   reranker?: RerankRunner;
@@ -78,7 +80,7 @@ export class SearchPipeline {
   async run(tx: Queryable, req: SearchRequest): Promise<SearchOutcome> {
     const { pool, bm25 } = this.params;
     const size = Math.max(pool, req.k);
-    const vectorHits = await memoryRepository.search(tx, req.userHash, req.embedding, req.dimensions, size, req.filters);
+    const vectorHits = await memoryRepository.search(tx, req.userHash, req.embedding, req.dimensions, size, req.filters, req.vectorSearch);
     let keyword: KeywordSide | null = null;
     if (this.options.keywordIndex) {
       const terms = blindQuery(keywordKey(req.dek), req.query);

@@ -12,6 +12,8 @@ export type Memory = Json<operations['getMemory']['responses'][200]>;
 export type MemoryPage = Json<operations['listMemories']['responses'][200]>;
 export type MemorySummary = MemoryPage['memories'][number];
 export type EraseResponse = Json<operations['eraseUser']['responses'][200]>;
+export type SummarizeRequest = Json<operations['summarizeMemories']['requestBody']>;
+export type SummarizeResponse = Json<operations['summarizeMemories']['responses'][200]>;
 
 export interface EngramClientOptions {
   /** The service, e.g. `http://127.0.0.1:8080` (the client adds `/api/v1/memory/...`). */
@@ -57,7 +59,7 @@ const API = 'api/v1/memory';
 
 /**
  * Engram's TypeScript client, shaped like mem0's: add, search, get, list/getAll, delete,
- * deleteAll, export. Every failure is an EngramError carrying the service's stable `code`.
+ * deleteAll, export; and summarize. Every failure is an EngramError carrying the service's stable `code`.
  */
 export class EngramClient {
   private readonly transport: TransportOptions;
@@ -89,6 +91,15 @@ export class EngramClient {
     const body = { ...this.user(options), query, k: options.k ?? options.limit, filters: options.filters, ...options.extra };
     const res = await call(this.transport, 'POST', `${API}/query`, { ...options, body: compact(body) });
     return ((await res.json()) as QueryResponse).results;
+  }
+
+  /**
+   * A summary of the user's memories: give exactly one of `memory_ids`, `query` or a time range
+   * (`created_after` / `created_before`); every sentence comes with the memory and chunk ids it came from.
+   */
+  async summarize(request: Omit<SummarizeRequest, 'user_id'>, options: UserOptions = {}): Promise<SummarizeResponse> {
+    const body = { ...this.user(options), ...request };
+    return (await call(this.transport, 'POST', `${API}/summarize`, { ...options, body: compact(body) })).json() as Promise<SummarizeResponse>;
   }
 
   async get(memoryId: string, options: UserOptions = {}): Promise<Memory> {

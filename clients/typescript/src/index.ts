@@ -14,6 +14,8 @@ export type {
   SearchFilters,
   SearchOptions,
   SearchResult,
+  SummarizeRequest,
+  SummarizeResponse,
   UserOptions,
 } from './client.js';
 export { EngramError } from './errors.js';
