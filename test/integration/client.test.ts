@@ -108,6 +108,16 @@ describe(`TypeScript client (${backend()})`, () => {
     expect(await slow.getAll().catch((e: unknown) => e)).toMatchObject({ code: 'TIMEOUT' });
   });
 
+  it('extracts entities, persists them and looks one up by name', async () => {
+    const erin = new EngramClient({ baseUrl, token: await t.token('erin'), userId: 'erin' });
+    const { memory_id } = await erin.add('Erin met Priyanka Raman at Ledgerly in Porto last spring.');
+    const extracted = await erin.entities({ memory_ids: [memory_id], persist: true });
+    expect(extracted.entities.map((e) => e.name)).toEqual(expect.arrayContaining(['Priyanka Raman']));
+    const found = await erin.entity('Priyanka Raman');
+    expect(found.memories.map((m) => m.memory_id)).toContain(memory_id);
+    expect(await erin.entity('Nobody Here').catch((e: unknown) => e)).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+  });
+
   it('refuses a forged token with UNAUTHENTICATED', async () => {
     const forged = new EngramClient({ baseUrl, token: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.' });
     expect(await forged.getAll().catch((e: unknown) => e)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });

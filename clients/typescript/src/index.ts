@@ -2,6 +2,9 @@ export { EngramClient } from './client.js';
 export type {
   AddOptions,
   EngramClientOptions,
+  EntitiesRequest,
+  EntitiesResponse,
+  EntityLookup,
   EraseResponse,
   IndexRequest,
   IndexResponse,
