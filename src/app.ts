@@ -21,6 +21,7 @@ import { MemoryService } from './memory/memory-service.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import type { Database, Queryable } from './store/database.js';
 import { keyRepository } from './store/key-repository.js';
+import { connectRateLimitRedis } from './ratelimit/redis.js';
 import { openDatabase } from './store/open.js';
 
 export interface AppOverrides {
@@ -45,6 +46,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const app = Fastify({
     logger: loggerOptions(overrides.logLevel ?? config.logLevel, overrides.logStream),
     bodyLimit: Limits.bodyBytes,
+    // The whole request must arrive within this bound (slow-body clients); handlers are bounded by
+    // the database and embedder timeouts.
+    requestTimeout: config.timeouts.httpRequestMs,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -98,11 +102,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
   const database = db;
   metrics.watchPool(() => database.stats());
+  const redis =
+    config.rateLimit.enabled && config.rateLimit.redisUrl
+      ? await connectRateLimitRedis(config.rateLimit.redisUrl, { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) })
+      : undefined;
+  if (redis) app.addHook('onClose', () => redis.close());
   if (config.rateLimit.enabled) {
     // Before the routes (it hooks each one as it is added); it limits only authenticated requests.
-    await app.register(rateLimitPlugin, { config: config.rateLimit, hashUser, metrics });
+    await app.register(rateLimitPlugin, { config: config.rateLimit, hashUser, metrics, redis });
   }
-  await app.register(healthRoutes, { db, embedder });
+  await app.register(healthRoutes, {
+    db,
+    embedder,
+    timeoutMs: config.timeouts.readyzMs,
+    redis: redis && { ping: () => redis.client.ping(), failMode: config.rateLimit.failMode },
+  });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
   await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });
   return app;

@@ -99,6 +99,16 @@ export const ConfigSchema = z
     RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
     RATE_LIMIT_KEY_PREFIX: z.string().trim().min(1).max(100).default('engram:rl:'),
     REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+
+    // Time bounds (faults): every wait has an end. Milliseconds unless named otherwise.
+    DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+    DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+    EMBEDDING_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(30_000),
+    EMBEDDING_QUEUE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(512),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+    READYZ_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
@@ -126,6 +136,11 @@ export const ConfigSchema = z
           url: c.DATABASE_URL,
           ownerUrl: c.DATABASE_OWNER_URL ?? c.DATABASE_URL,
           poolMax: c.DATABASE_POOL_MAX,
+          timeouts: {
+            connectMs: c.DATABASE_CONNECT_TIMEOUT_MS,
+            statementMs: c.DATABASE_STATEMENT_TIMEOUT_MS,
+            idleInTransactionMs: c.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+          },
         }
       : {
           kind: 'pglite' as const,
@@ -149,8 +164,15 @@ export const ConfigSchema = z
             url: c.EMBEDDINGS_URL as string,
             model: c.EMBEDDINGS_MODEL as string,
             apiKey: c.EMBEDDINGS_API_KEY,
+            timeoutMs: c.EMBEDDING_TIMEOUT_MS,
           }
-        : { provider: 'use-lite' as const, threads: c.EMBEDDING_THREADS },
+        : {
+            provider: 'use-lite' as const,
+            threads: c.EMBEDDING_THREADS,
+            timeoutMs: c.EMBEDDING_TIMEOUT_MS,
+            /** Texts waiting for (or in) a worker; more is refused with OVERLOADED (503) at once. */
+            queueMax: c.EMBEDDING_QUEUE_MAX,
+          },
     rateLimit: {
       enabled: !c.RATE_LIMIT_DISABLED,
       windowMs: c.RATE_LIMIT_WINDOW_SEC * 1000,
@@ -167,6 +189,14 @@ export const ConfigSchema = z
       /** What a request gets when Redis fails: `open` passes unlimited, `closed` is refused (503). */
       failMode: c.RATE_LIMIT_FAIL_MODE,
       keyPrefix: c.RATE_LIMIT_KEY_PREFIX,
+    },
+    timeouts: {
+      /** Fastify's requestTimeout: the whole request must arrive within it. */
+      httpRequestMs: c.HTTP_REQUEST_TIMEOUT_MS,
+      /** /readyz answers within it whatever its dependencies do. */
+      readyzMs: c.READYZ_TIMEOUT_MS,
+      /** SIGTERM/SIGINT: in-flight requests get this long to finish, then the process exits anyway. */
+      shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     },
   }));
 
