@@ -58,8 +58,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const metrics = overrides.metrics ?? createMetrics();
   await app.register(metricsPlugin, { metrics });
   await app.register(openapiPlugin); // before any route: it collects them and adds the shared schemas
+  // Once closing, answers to requests still in flight end their keep-alive connection, so that
+  // app.close() (the server's close waits for every connection) finishes as soon as they are done.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   registerErrorHandler(app);
   // Built first: a bad JWT_PUBLIC_KEY / JWT_JWKS_URL fails the start before the model loads.

@@ -90,7 +90,7 @@ describe(`graceful shutdown (${backend()})`, () => {
     s.child.kill('SIGTERM');
     const res = await inFlight;
     expect(res.status).toBe(201);
-    expect(await s.exited).toBe(0);
+    expect(await s.exited, s.output()).toBe(0);
   });
 
   it('a request that outlasts SHUTDOWN_GRACE_MS does not hold the process: it exits within the grace period', async () => {
@@ -105,7 +105,7 @@ describe(`graceful shutdown (${backend()})`, () => {
     const tookMs = performance.now() - signalled;
     console.log(`[shutdown] stuck request: process exited ${tookMs.toFixed(0)} ms after SIGTERM (grace 1500 ms), code ${code}`);
     expect(code).not.toBe(0); // close-with-grace gave up on the request and said so
-    expect(tookMs).toBeLessThan(10_000); // bounded by the grace period, not by the 60 s request
+    expect(tookMs).toBeLessThan(6000); // bounded by the grace period, not by the 60 s request (nor a fixed 10 s)
     expect(s.output()).toMatch(/shutting down/);
     await stuck;
   });
