@@ -106,7 +106,26 @@ describe.skipIf(backend() !== 'postgres')('PostgreSQL faults under write load (p
     const terminate = () =>
       admin(`SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'engram') t`);
 
-    const load = Array.from({ length: 8 }, (_, w) => worker(w));
+    // Readers keep more pooled connections busy at once (they need no embedding), so a terminate or a
+    // restart hits connections checked out in the middle of a transaction.
+    const reads: { status: number; code?: string; retryAfter: string | null }[] = [];
+    const reader = async (r: number) => {
+      while (!stop) {
+        try {
+          const res = await fetch(`${url}/api/v1/memory?user_id=fault-user-${r % 4}&limit=50`, {
+            headers: { authorization: `Bearer ${tokens[r % 4]}` },
+            signal: AbortSignal.timeout(30_000),
+          });
+          const body = (await res.json()) as { code?: string };
+          reads.push({ status: res.status, code: body.code, retryAfter: res.headers.get('retry-after') });
+          if (res.status === 503) await sleep(100);
+        } catch (err) {
+          reads.push({ status: 0, code: String(err), retryAfter: null });
+          await sleep(100);
+        }
+      }
+    };
+    const load = [...Array.from({ length: 8 }, (_, w) => worker(w)), ...Array.from({ length: 4 }, (_, r) => reader(r))];
     await sleep(2000);
     phase = 'terminate';
     const terminated: number[] = [];
@@ -142,15 +161,23 @@ describe.skipIf(backend() !== 'postgres')('PostgreSQL faults under write load (p
     await owner.end();
     const stored = found.rows[0]!.n;
     const max503 = Math.max(0, ...unavailable.map((o) => o.ms));
+    const sorted503 = unavailable.map((o) => o.ms).sort((a, b) => a - b);
+    const p50 = sorted503[Math.floor(sorted503.length / 2)] ?? 0;
     const byPhase = (p: string) => outcomes.filter((o) => o.phase === p);
     console.log(
       `[postgres-faults] requests=${outcomes.length} acknowledged(2xx)=${acknowledged.length} stored_of_acknowledged=${stored} ` +
         `lost=${acknowledged.length - stored} rows_total=${total.rows[0]!.n} 503=${unavailable.length} other=${other.length} ` +
-        `max_503_ms=${max503.toFixed(0)} backends_terminated=${terminated.join('+')} ` +
+        `p50_503_ms=${p50.toFixed(0)} max_503_ms=${max503.toFixed(0)} reads=${reads.length} reads_503=${reads.filter((r) => r.status === 503).length} ` +
+        `backends_terminated=${terminated.join('+')} ` +
         `after_restart_2xx=${byPhase('after').filter((o) => o.status === 201).length}`,
     );
 
     expect(other).toEqual([]); // nothing but 201 or 503: no 500, no dropped connection
+    expect(reads.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([]);
+    for (const r of reads.filter((x) => x.status === 503)) {
+      expect(r.code).toBe('DATABASE_UNAVAILABLE');
+      expect(Number(r.retryAfter)).toBeGreaterThan(0);
+    }
     expect(stored).toBe(acknowledged.length); // 0 acknowledged writes lost
     expect(terminated.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(unavailable.length).toBeGreaterThan(0);
