@@ -6,6 +6,8 @@ import { runCli, CLI, startServe, type ServeProcess } from '../helpers/cli.js';
 import { backend } from '../helpers/database.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
 
+/** Figures for the report: printed, never asserted on as speed. */
+const printFigures = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CONNECT_TIMEOUT_MS = 2000;
 
@@ -164,7 +166,7 @@ describe.skipIf(backend() !== 'postgres')('PostgreSQL faults under write load (p
     const sorted503 = unavailable.map((o) => o.ms).sort((a, b) => a - b);
     const p50 = sorted503[Math.floor(sorted503.length / 2)] ?? 0;
     const byPhase = (p: string) => outcomes.filter((o) => o.phase === p);
-    console.log(
+    printFigures(
       `[postgres-faults] requests=${outcomes.length} acknowledged(2xx)=${acknowledged.length} stored_of_acknowledged=${stored} ` +
         `lost=${acknowledged.length - stored} rows_total=${total.rows[0]!.n} 503=${unavailable.length} other=${other.length} ` +
         `p50_503_ms=${p50.toFixed(0)} max_503_ms=${max503.toFixed(0)} reads=${reads.length} reads_503=${reads.filter((r) => r.status === 503).length} ` +
