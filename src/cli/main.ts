@@ -5,6 +5,7 @@ import { ConfigError, findSigningSecret, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createEmbedder } from '../embed/create-embedder.js';
 import { startServer } from '../server.js';
+import { assertDataDirFree } from '../store/data-dir-lock.js';
 import { migrateDatabase } from '../store/open.js';
 import { formatResults, verify } from '../verify/verify.js';
 
@@ -21,6 +22,13 @@ function config(warnings?: string[]): Config {
   }
 }
 
+/** A data directory held by another process is refused before the model loads (seconds saved). */
+async function refuseLockedDataDir(cfg: Config): Promise<void> {
+  if (cfg.database.kind === 'pglite' && !cfg.database.dataDir.startsWith('memory://')) {
+    await assertDataDirFree(cfg.database.dataDir);
+  }
+}
+
 const program = new Command()
   .name('engram')
   .description('Engram: encrypted, per-user semantic memory for AI applications')
@@ -31,7 +39,9 @@ program
   .description('run the HTTP service (migrates first unless MIGRATE_ON_START=false)')
   .action(async () => {
     const warnings: string[] = [];
-    await startServer(config(warnings), warnings);
+    const cfg = config(warnings);
+    await refuseLockedDataDir(cfg);
+    await startServer(cfg, warnings);
   });
 
 program
@@ -39,6 +49,7 @@ program
   .description('apply database migrations and prepare the vector index, as the schema owner')
   .action(async () => {
     const cfg = config();
+    await refuseLockedDataDir(cfg);
     const embedder = createEmbedder(cfg.embeddings);
     try {
       await embedder.init();

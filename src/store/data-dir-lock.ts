@@ -57,6 +57,19 @@ function isAlive(pid: number): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Fails fast, without taking the lock, when a live process holds the directory: the CLI calls it
+ * before the slow start-up work (loading the model). lockDataDir() stays the authority.
+ */
+export async function assertDataDirFree(dataDir: string): Promise<void> {
+  const dir = resolve(dataDir);
+  const locked = await lockfile.check(dir, { lockfilePath: `${dir}.lock`, realpath: false, stale: STALE_MS }).catch(() => false);
+  if (!locked) return;
+  const holder = readHolder(`${dir}.lock.json`);
+  if (holder?.host === hostname() && !isAlive(holder.pid)) return; // a crashed holder: the open takes it over
+  throw new DataDirLockedError(dir, holder);
+}
+
+/**
  * Takes an exclusive lock on an embedded data directory (proper-lockfile: an atomic `mkdir` of
  * `<dir>.lock`, kept fresh while held, released on exit) and records the holder in `<dir>.lock.json`.
  *

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openPGlite } from '../../src/store/pglite.js';
 import { CLI, runCli, startServe, type ServeProcess } from '../helpers/cli.js';
 import { backend } from '../helpers/database.js';
 
@@ -66,4 +67,15 @@ describe.skipIf(backend() !== 'pglite')('exclusive lock on the embedded data dir
     const { stdout } = await runCli('node', [...CLI, 'migrate'], { env });
     expect(stdout).toMatch(/database ready \(pglite/);
   }, 240_000);
+
+  it('openPGlite itself takes the lock: another process opening the directory is refused, and may open it once released', async () => {
+    const dir = join(dataDir, 'direct');
+    const held = await openPGlite(dir);
+    const open = `import('./src/store/pglite.ts').then((m) => m.openPGlite(${JSON.stringify(dir)})).then((db) => db.close())`;
+    const refused = await runCli('node', ['--import', 'tsx', '-e', open], { timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect((refused as { code: number }).code).not.toBe(0);
+    expect((refused as { stderr: string }).stderr).toContain(`${resolve(dir)} is in use by process ${process.pid}`);
+    await held.close();
+    await runCli('node', ['--import', 'tsx', '-e', open], { timeout: 60_000 });
+  }, 120_000);
 });
