@@ -45,6 +45,13 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
   });
   // An idle client's error (e.g. the server restarted) must not crash the process; the pool drops it.
   pool.on('error', () => {});
+  // And no client's error ever goes unheard, from its first connection on: pg can emit one between the
+  // pool handing a client out and withTenant's listener below (a FATAL read in the same packet as the
+  // handshake's ReadyForQuery). Such a client is not queryable; its first query fails and it is released
+  // as broken.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
 
   async function checkout(): Promise<pg.PoolClient> {
     try {

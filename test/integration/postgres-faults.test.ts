@@ -135,7 +135,15 @@ describe.skipIf(backend() !== 'postgres')('PostgreSQL faults under write load (p
       terminated.push(((await terminate())[0] as { n: number }).n);
       await sleep(400);
     }
-    const alive = (when: string) => expect(server!.child.exitCode, `engram died ${when}:\n${server!.output().slice(-3000)}`).toBeNull();
+    // On failure: what the process said last, without the per-request lines.
+    const lastWords = () =>
+      server!
+        .output()
+        .split('\n')
+        .filter((l) => !/"msg":"(request failed|incoming request|request completed)"/.test(l))
+        .slice(-15)
+        .join('\n');
+    const alive = (when: string) => expect(server!.child.exitCode, `engram died ${when}:\n${lastWords()}`).toBeNull();
     alive('after pg_terminate_backend');
     phase = 'outage';
     await cluster.stop();
