@@ -7,6 +7,7 @@ import { DataKeys } from './crypto/data-keys.js';
 import { createUserHasher } from './crypto/user-hash.js';
 import { createEmbedder } from './embed/create-embedder.js';
 import type { Embedder } from './embed/embedder.js';
+import { EntityService } from './entities/entity-service.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { loggerOptions } from './http/logging.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -104,13 +105,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
 
   const hashUser = createUserHasher(config.keys.hashKey);
-  const memory = new MemoryService({
-    db,
-    embedder,
-    dataKeys: new DataKeys<Queryable>(config.keys.kek, keyRepository),
-    hashUser,
-    metrics,
-  });
+  const dataKeys = new DataKeys<Queryable>(config.keys.kek, keyRepository);
+  const memory = new MemoryService({ db, embedder, dataKeys, hashUser, metrics });
+  const entities = new EntityService({ db, dataKeys, hashUser, metrics });
   const database = db;
   metrics.watchPool(() => database.stats());
   const redis =
@@ -129,7 +126,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     redis: redis && { ping: () => redis.client.ping(), failMode: config.rateLimit.failMode },
   });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
-  await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });
+  await app.register(memoryRoutes, {
+    prefix: '/api/v1/memory',
+    memory,
+    verifier,
+    entities,
+    entitiesOnIngest: config.entities.onIngest,
+  });
   await app.register(mcpRoutes, { verifier, version: VERSION });
   return app;
 }

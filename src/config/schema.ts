@@ -125,6 +125,10 @@ export const ConfigSchema = z
     HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
     READYZ_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+
+    // Knowledge graph (src/entities/). On: every ingest also extracts and persists its entities
+    // (off by default: it costs more than 20% of ingest throughput, see docs/BENCHMARKS.md).
+    ENTITIES_ON_INGEST: bool.default(false),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
@@ -240,6 +244,7 @@ export const ConfigSchema = z
       /** SIGTERM/SIGINT: in-flight requests get this long to finish, then the process exits anyway. */
       shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     },
+    entities: { onIngest: c.ENTITIES_ON_INGEST },
   }));
 
 export type Config = z.output<typeof ConfigSchema>;
