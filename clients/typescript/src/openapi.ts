@@ -88,6 +88,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/memory/entities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One entity of the user's graph by exact name, its relationships and the memories that mention it */
+        get: operations["getEntity"];
+        put?: never;
+        /** Entities and relationships in a text or in a user's memories; persist=true adds them to the user's graph */
+        post: operations["extractEntities"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/memory/": {
         parameters: {
             query?: never;
@@ -529,6 +547,311 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getEntity: {
+        parameters: {
+            query: {
+                /** @description The end user the memory belongs to */
+                user_id?: string;
+                /** @description Any name of the entity; case and possessive are ignored */
+                name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        entity: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "person" | "organization" | "place" | "date" | "money" | "quantity" | "email" | "url" | "event" | "product";
+                            mentions: number;
+                        };
+                        relationships: {
+                            source: string;
+                            /** @description The verb phrase ("work at"), or "mentioned with" for a co-occurrence */
+                            predicate: string;
+                            target: string;
+                            /** @description The sentence it was read from */
+                            evidence: string;
+                            memory_id: string | null;
+                            chunk_id: string | null;
+                        }[];
+                        /** @description The memories that mention the entity, newest first */
+                        memories: {
+                            /** Format: uuid */
+                            memory_id: string;
+                            chunk_ids: string[];
+                            text: string;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    extractEntities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Exactly one of text and memory_ids */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The end user the memory belongs to */
+                    user_id?: string;
+                    /** @description Text to read; at most 51200 bytes of UTF-8 */
+                    text?: string;
+                    /** @description Stored memories of the user to read (another user's ids are NOT_FOUND) */
+                    memory_ids?: string[];
+                    /**
+                     * @description Add what is found to the user's graph (needs memory:write)
+                     * @default false
+                     */
+                    persist?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        entities: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "person" | "organization" | "place" | "date" | "money" | "quantity" | "email" | "url" | "event" | "product";
+                            mentions: number;
+                            salience: number;
+                        }[];
+                        relationships: {
+                            source: string;
+                            /** @description The verb phrase ("work at"), or "mentioned with" for a co-occurrence */
+                            predicate: string;
+                            target: string;
+                            /** @description The sentence it was read from */
+                            evidence: string;
+                            memory_id: string | null;
+                            chunk_id: string | null;
+                        }[];
+                        persisted: boolean;
+                    };
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
