@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPGlite } from '../../src/store/pglite.js';
 import { CLI, runCli, startServe, type ServeProcess } from '../helpers/cli.js';
 import { backend } from '../helpers/database.js';
@@ -12,10 +12,16 @@ import { backend } from '../helpers/database.js';
  * postgres project has nothing to lock, so only the pglite project runs it.
  */
 describe.skipIf(backend() !== 'pglite')('exclusive lock on the embedded data directory', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'engram-lock-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, ENGRAM_DATA_DIR: dataDir, PORT: '0', EMBEDDING_THREADS: '1', LOG_LEVEL: 'info' };
-  delete env.DATABASE_URL;
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
   const started: ServeProcess[] = [];
+
+  beforeAll(() => {
+    // Here, not in the describe body: a skipped suite still runs its body, but never afterAll.
+    dataDir = mkdtempSync(join(tmpdir(), 'engram-lock-'));
+    env = { ...process.env, ENGRAM_DATA_DIR: dataDir, PORT: '0', EMBEDDING_THREADS: '1', LOG_LEVEL: 'info' };
+    delete env.DATABASE_URL;
+  });
 
   afterAll(() => {
     for (const s of started) s.child.kill('SIGKILL');
