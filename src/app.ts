@@ -26,6 +26,7 @@ import { keyRepository } from './store/key-repository.js';
 import { connectRateLimitRedis } from './ratelimit/redis.js';
 import { VERSION } from './version.js';
 import { openDatabase } from './store/open.js';
+import { createSummarizer } from './summarize/create-summarizer.js';
 
 export interface AppOverrides {
   /** An embedder the caller owns (tests share one); otherwise built from config and closed with the app. */
@@ -106,7 +107,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   const hashUser = createUserHasher(config.keys.hashKey);
   const dataKeys = new DataKeys<Queryable>(config.keys.kek, keyRepository);
-  const memory = new MemoryService({ db, embedder, dataKeys, hashUser, metrics });
+  const memory = new MemoryService({ db, embedder, dataKeys, hashUser, metrics, vectorSearch: config.vectorSearch });
   const entities = new EntityService({ db, dataKeys, hashUser, metrics });
   const database = db;
   metrics.watchPool(() => database.stats());
@@ -126,12 +127,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     redis: redis && { ping: () => redis.client.ping(), failMode: config.rateLimit.failMode },
   });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
+  const summarizer = createSummarizer(config.llm, { db, embedder, dataKeys, hashUser, metrics, memory });
+  app.addHook('onClose', async () => summarizer.close());
   await app.register(memoryRoutes, {
     prefix: '/api/v1/memory',
     memory,
     verifier,
     entities,
     entitiesOnIngest: config.entities.onIngest,
+    summarizer,
   });
   await app.register(mcpRoutes, { verifier, version: VERSION });
   return app;
