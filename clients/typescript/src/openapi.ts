@@ -27,7 +27,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and the embedding model is loaded */
+        /** Readiness: the database answers, the embedding model is loaded, and Redis answers when configured */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -367,6 +367,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     queryMemory: {
@@ -511,6 +520,15 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -684,6 +702,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     exportMemories: {
@@ -781,6 +808,15 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -922,6 +958,15 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1075,6 +1120,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     listMemories: {
@@ -1195,6 +1249,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     eraseUser: {
@@ -1295,6 +1358,15 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1428,6 +1500,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     deleteMemory: {
@@ -1534,6 +1615,15 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
