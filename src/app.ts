@@ -21,7 +21,8 @@ import { MemoryService } from './memory/memory-service.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import type { Database, Queryable } from './store/database.js';
 import { keyRepository } from './store/key-repository.js';
-import { openDatabase } from './store/open.js';
+import { openDatabase, withMaintenance } from './store/open.js';
+import { resealLegacyChunks } from './memory/chunk-reseal.js';
 
 export interface AppOverrides {
   /** An embedder the caller owns (tests share one); otherwise built from config and closed with the app. */
@@ -89,13 +90,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
 
   const hashUser = createUserHasher(config.keys.hashKey);
-  const memory = new MemoryService({
-    db,
-    embedder,
-    dataKeys: new DataKeys<Queryable>(config.keys.kek, keyRepository),
-    hashUser,
-    metrics,
-  });
+  const dataKeys = new DataKeys<Queryable>(config.keys.kek, keyRepository);
+  if (config.migrateOnStart) {
+    // Chunks sealed under the older AAD are re-sealed before the first request (a no-op once done).
+    const opened = db;
+    await withMaintenance(config.database, opened, (maintenance) =>
+      resealLegacyChunks({ db: opened, maintenance, dataKeys }, { log: (m) => app.log.info(m) }),
+    ).catch(async (err: unknown) => {
+      await app.close();
+      throw err;
+    });
+  }
+  const memory = new MemoryService({ db, embedder, dataKeys, hashUser, metrics });
   const database = db;
   metrics.watchPool(() => database.stats());
   if (config.rateLimit.enabled) {

@@ -7,6 +7,7 @@ import { createEmbedder } from '../embed/create-embedder.js';
 import { startServer } from '../server.js';
 import { migrateDatabase } from '../store/open.js';
 import { formatResults, verify } from '../verify/verify.js';
+import { registerKeyCommands, resealAfterMigrate } from './keys.js';
 
 /** Loads the configuration, printing warnings to stderr; a bad configuration ends the process. */
 function config(warnings?: string[]): Config {
@@ -43,6 +44,7 @@ program
     try {
       await embedder.init();
       await migrateDatabase(cfg.database, { model: embedder.model, dimensions: embedder.dimensions }, console.log);
+      await resealAfterMigrate(cfg, console.log);
       console.log(`database ready (${cfg.database.kind}, ${embedder.model}, ${embedder.dimensions}-d)`);
     } finally {
       await embedder.close();
@@ -112,6 +114,8 @@ program
     console.log(`\n${results.length - failed - skipped} passed, ${failed} failed, ${skipped} skipped`);
     process.exitCode = failed > 0 ? 1 : 0;
   });
+
+registerKeyCommands(program, () => config());
 
 program.parseAsync().catch((err: unknown) => {
   console.error(`engram: ${err instanceof Error ? err.message : String(err)}`);

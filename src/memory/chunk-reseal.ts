@@ -1,0 +1,124 @@
+import type { DataKeys } from '../crypto/data-keys.js';
+import { fieldAad, open } from '../crypto/envelope.js';
+import { isAppError } from '../errors/app-error.js';
+import type { Database, Queryable } from '../store/database.js';
+import { legacyChunkRepository, type ChunkForReseal } from '../store/legacy-chunk-repository.js';
+import type { Maintenance } from '../store/maintenance.js';
+import { tenantCatalog } from '../store/tenant-catalog.js';
+import { lockTenant } from '../store/tenant-lock.js';
+import { CHUNK_AAD_VERSION, openChunk, sealChunk, type ChunkRef } from './chunk-crypto.js';
+
+export interface ResealDeps {
+  db: Database;
+  maintenance: Maintenance;
+  dataKeys: DataKeys<Queryable>;
+}
+
+export interface ResealResult {
+  resealed: number;
+  /** Version-1 chunks that did not verify against their memory's text: left as they are (unreadable). */
+  refused: number;
+}
+
+/**
+ * Re-seals chunks stored under the version-1 AAD (tenant and chunk id) with the current one
+ * (tenant, memory, chunk id, ordinal). The database cannot decrypt, so the application does it,
+ * one tenant at a time, `batchSize` memories per transaction.
+ *
+ * The old AAD did not bind a chunk to its memory or position, so an old ciphertext is accepted only
+ * if it verifies against its memory's full text, which has always been bound to the memory id:
+ * the memory's chunks, in ordinal order, must appear in that text in order. A chunk moved to
+ * another memory or position, or a current chunk whose aad_version was set back to 1, fails this
+ * and is refused (left unreadable), so rewriting the column never launders a moved chunk.
+ */
+export async function resealLegacyChunks(
+  deps: ResealDeps,
+  options: { batchSize?: number; log?: (message: string) => void } = {},
+): Promise<ResealResult> {
+  const batchSize = options.batchSize ?? 100;
+  const result: ResealResult = { resealed: 0, refused: 0 };
+  let afterTenant = '';
+  for (;;) {
+    const tenants = await deps.maintenance((q) => tenantCatalog.legacyChunkTenants(q, afterTenant, 100));
+    if (tenants.length === 0) break;
+    for (const userHash of tenants) {
+      let afterMemory: string | null = null;
+      for (;;) {
+        const page: string[] = await deps.db.withTenant(userHash, async (tx) => {
+          // Shared: writes and reads go on; an erase waits, or has already removed everything.
+          await lockTenant(tx, userHash, 'shared');
+          const memoryIds = await legacyChunkRepository.memories(tx, userHash, afterMemory, batchSize);
+          if (memoryIds.length === 0) return memoryIds;
+          const dek = await deps.dataKeys.find(tx, userHash);
+          for (const memoryId of memoryIds) {
+            const outcome = dek ? await resealMemory(tx, dek, userHash, memoryId) : { resealed: 0, refused: 0 };
+            result.resealed += outcome.resealed;
+            result.refused += outcome.refused;
+          }
+          return memoryIds;
+        });
+        if (page.length < batchSize) break;
+        afterMemory = page.at(-1)!;
+      }
+    }
+    afterTenant = tenants.at(-1)!;
+  }
+  if (result.resealed || result.refused) {
+    options.log?.(`chunk AAD: re-sealed ${result.resealed} chunk(s), refused ${result.refused} that did not verify`);
+  }
+  return result;
+}
+
+async function resealMemory(tx: Queryable, dek: Buffer, userHash: string, memoryId: string): Promise<ResealResult> {
+  const memory = await legacyChunkRepository.lockMemory(tx, userHash, memoryId);
+  if (!memory) return { resealed: 0, refused: 0 };
+  const legacy = memory.chunks.filter((c) => c.aadVersion === 1);
+  const text = tryOpen(() => open(dek, memory.textCiphertext, fieldAad(userHash, 'memories', memoryId, 'text')).toString('utf8'));
+  const opened = memory.chunks.map((c) => ({ chunk: c, text: text === undefined ? undefined : openAny(dek, userHash, memoryId, c) }));
+  if (text === undefined || !appearInOrder(text, opened.map((o) => o.text))) return { resealed: 0, refused: legacy.length };
+  for (const { chunk, text: plain } of opened) {
+    if (chunk.aadVersion === CHUNK_AAD_VERSION) continue;
+    const ref: ChunkRef = { userHash, memoryId, chunkId: chunk.id, ordinal: chunk.ordinal };
+    await legacyChunkRepository.reseal(tx, userHash, chunk.id, sealChunk(dek, ref, plain!), CHUNK_AAD_VERSION);
+  }
+  return { resealed: legacy.length, refused: 0 };
+}
+
+/** A version-1 chunk opens with the old AAD only; anything else must open with the current one. */
+function openAny(dek: Buffer, userHash: string, memoryId: string, c: ChunkForReseal): string | undefined {
+  if (c.aadVersion === 1) {
+    return tryOpen(() => open(dek, c.ciphertext, fieldAad(userHash, 'memory_chunks', c.id, 'text')).toString('utf8'));
+  }
+  return tryOpen(() => openChunk(dek, { userHash, memoryId, chunkId: c.id, ordinal: c.ordinal }, c.ciphertext));
+}
+
+function tryOpen(fn: () => string): string | undefined {
+  try {
+    return fn();
+  } catch (err) {
+    if (isAppError(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Whether the chunks, in order, occur one after another in the text. The chunker trims and joins
+ * with single spaces, so whitespace runs compare as one space; an older chunker could cut a
+ * character in half, stored as U+FFFD, which matches any one character here.
+ */
+export function appearInOrder(text: string, chunks: (string | undefined)[]): boolean {
+  const haystack = normalise(text);
+  let from = 0;
+  for (const chunk of chunks) {
+    if (chunk === undefined) return false;
+    for (const part of normalise(chunk).split('\uFFFD')) {
+      if (!part) continue;
+      const at = haystack.indexOf(part, from);
+      if (at < 0) return false;
+      from = at + part.length;
+    }
+  }
+  return true;
+}
+
+const normalise = (s: string) => s.replace(/\s+/g, ' ').trim();
