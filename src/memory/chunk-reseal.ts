@@ -27,9 +27,10 @@ export interface ResealResult {
  *
  * The old AAD did not bind a chunk to its memory or position, so an old ciphertext is accepted only
  * if it verifies against its memory's full text, which has always been bound to the memory id:
- * the memory's chunks, in ordinal order, must appear in that text in order. A chunk moved to
- * another memory or position, or a current chunk whose aad_version was set back to 1, fails this
- * and is refused (left unreadable), so rewriting the column never launders a moved chunk.
+ * each chunk, taken in ordinal order, must occur in that text after the one before it. A chunk
+ * moved to another memory or position, or a current chunk whose aad_version was set back to 1 (it
+ * does not open with the old AAD), fails this and is refused: left as it is, unreadable, so
+ * rewriting the column never launders a moved chunk.
  */
 export async function resealLegacyChunks(
   deps: ResealDeps,
@@ -72,16 +73,22 @@ export async function resealLegacyChunks(
 async function resealMemory(tx: Queryable, dek: Buffer, userHash: string, memoryId: string): Promise<ResealResult> {
   const memory = await legacyChunkRepository.lockMemory(tx, userHash, memoryId);
   if (!memory) return { resealed: 0, refused: 0 };
-  const legacy = memory.chunks.filter((c) => c.aadVersion === 1);
+  const result: ResealResult = { resealed: 0, refused: 0 };
   const text = tryOpen(() => open(dek, memory.textCiphertext, fieldAad(userHash, 'memories', memoryId, 'text')).toString('utf8'));
-  const opened = memory.chunks.map((c) => ({ chunk: c, text: text === undefined ? undefined : openAny(dek, userHash, memoryId, c) }));
-  if (text === undefined || !appearInOrder(text, opened.map((o) => o.text))) return { resealed: 0, refused: legacy.length };
-  for (const { chunk, text: plain } of opened) {
+  const inOrder = text === undefined ? undefined : orderedMatcher(text);
+  for (const chunk of memory.chunks) {
+    const plain = openAny(dek, userHash, memoryId, chunk);
+    const verified = plain !== undefined && inOrder !== undefined && inOrder(plain);
     if (chunk.aadVersion === CHUNK_AAD_VERSION) continue;
+    if (!verified) {
+      result.refused += 1;
+      continue;
+    }
     const ref: ChunkRef = { userHash, memoryId, chunkId: chunk.id, ordinal: chunk.ordinal };
-    await legacyChunkRepository.reseal(tx, userHash, chunk.id, sealChunk(dek, ref, plain!), CHUNK_AAD_VERSION);
+    await legacyChunkRepository.reseal(tx, userHash, chunk.id, sealChunk(dek, ref, plain), CHUNK_AAD_VERSION);
+    result.resealed += 1;
   }
-  return { resealed: legacy.length, refused: 0 };
+  return result;
 }
 
 /** A version-1 chunk opens with the old AAD only; anything else must open with the current one. */
@@ -102,23 +109,25 @@ function tryOpen(fn: () => string): string | undefined {
 }
 
 /**
- * Whether the chunks, in order, occur one after another in the text. The chunker trims and joins
- * with single spaces, so whitespace runs compare as one space; an older chunker could cut a
- * character in half, stored as U+FFFD, which matches any one character here.
+ * A matcher fed the memory's chunks in ordinal order: true when the chunk occurs in the text after
+ * the previous accepted one (a chunk that does not is refused and does not move the cursor). The
+ * chunker trims and joins with single spaces, so whitespace runs compare as one space; an older
+ * chunker could cut a character in half, stored as U+FFFD, which matches anything in between here.
  */
-export function appearInOrder(text: string, chunks: (string | undefined)[]): boolean {
+export function orderedMatcher(text: string): (chunk: string) => boolean {
   const haystack = normalise(text);
-  let from = 0;
-  for (const chunk of chunks) {
-    if (chunk === undefined) return false;
+  let cursor = 0;
+  return (chunk) => {
+    let from = cursor;
     for (const part of normalise(chunk).split('\uFFFD')) {
       if (!part) continue;
       const at = haystack.indexOf(part, from);
       if (at < 0) return false;
       from = at + part.length;
     }
-  }
-  return true;
+    cursor = from;
+    return true;
+  };
 }
 
 const normalise = (s: string) => s.replace(/\s+/g, ' ').trim();
