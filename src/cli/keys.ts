@@ -9,7 +9,7 @@ import { openForMaintenance, withMaintenance } from '../store/open.js';
 
 const positiveInt = (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new Error('--batch-size must be an integer in 1..100000');
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error('--batch-size must be an integer in 1..10000');
   return n;
 };
 
@@ -45,7 +45,7 @@ export function registerKeyCommands(program: Command, config: () => Config) {
   keys
     .command('rotate')
     .description('re-wrap every data key under the newest ENGRAM_KEK version, online, resumable')
-    .option('--batch-size <n>', 'tenants listed per page (each key is its own short transaction)', positiveInt, 500)
+    .option('--batch-size <n>', 'keys re-wrapped per transaction', positiveInt, 100)
     .action(async (opts: { batchSize: number }) => {
       const cfg = config();
       const db = await openForMaintenance(cfg.database);

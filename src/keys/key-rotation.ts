@@ -3,6 +3,7 @@ import type { Database, Queryable } from '../store/database.js';
 import { keyRepository } from '../store/key-repository.js';
 import type { Maintenance } from '../store/maintenance.js';
 import { tenantCatalog } from '../store/tenant-catalog.js';
+import { enterTenant } from '../store/tenant-context.js';
 
 export interface KeyRotationDeps {
   db: Database;
@@ -22,20 +23,22 @@ export interface RotationProgress {
 }
 
 export interface RotationOptions {
-  /** Tenants listed per page; each key is re-wrapped in its own short transaction. */
+  /** Keys per transaction (and per listed page): one commit per batch, row locks held for its milliseconds. */
   batchSize?: number;
   onProgress?: (progress: RotationProgress) => void;
 }
 
 /**
- * Re-wraps every data key under the newest configured KEK, online. Each key is re-wrapped in its
- * own transaction (tenant set, key row locked FOR UPDATE for a few milliseconds), so requests keep
- * being served: reads see the old or the new wrapping, both unwrap while both KEKs are configured.
+ * Re-wraps every data key under the newest configured KEK, online. Keys are re-wrapped in short
+ * transactions of `batchSize` keys: for each key the tenant is set (RLS stays in force), its row is
+ * locked FOR UPDATE and rewritten; the batch commits at once (one WAL flush, not one per key).
+ * Requests keep being served: reads see the old or the new wrapping, and both unwrap while both
+ * KEKs are configured; writes do not lock key rows; an erase of a user in the batch waits for it.
  * Only rows not yet on the newest version are listed, so the command is idempotent and resumes
  * after a crash where it stopped. The data key itself does not change: no text is re-encrypted.
  */
 export async function rotateKeys(deps: KeyRotationDeps, options: RotationOptions = {}): Promise<RotationProgress> {
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = options.batchSize ?? 100;
   const toVersion = deps.kek.activeVersion;
   const total = await deps.maintenance(async (q) => {
     const byVersion = await tenantCatalog.keysByVersion(q);
@@ -47,12 +50,17 @@ export async function rotateKeys(deps: KeyRotationDeps, options: RotationOptions
   for (;;) {
     const page = await deps.maintenance((q) => tenantCatalog.keysNotOn(q, toVersion, after, batchSize));
     if (page.length === 0) break;
-    for (const userHash of page) {
-      const outcome = await deps.db.withTenant(userHash, (tx) => rewrap(deps, tx, userHash, toVersion));
-      progress.done += 1;
-      if (outcome === 'rotated') progress.rotated += 1;
-      else progress.skipped += 1;
-    }
+    const outcomes = await deps.db.withTenant(page[0]!, async (tx) => {
+      const done: ('rotated' | 'skipped')[] = [];
+      for (const userHash of page) {
+        await enterTenant(tx, userHash);
+        done.push(await rewrap(deps, tx, userHash, toVersion));
+      }
+      return done;
+    });
+    progress.done += outcomes.length;
+    progress.rotated += outcomes.filter((o) => o === 'rotated').length;
+    progress.skipped += outcomes.filter((o) => o === 'skipped').length;
     after = page.at(-1)!;
     options.onProgress?.({ ...progress, total: Math.max(progress.total, progress.done) });
   }
