@@ -143,11 +143,11 @@ describe(`key rotation (${backend()})`, () => {
       const sorted = during.map((o) => o.ms).sort((a, b) => a - b);
       const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(1);
       const byOp = Object.fromEntries(['get', 'list', 'query', 'index', 'first-write'].map((op) => [op, during.filter((o) => o.op === op).length]));
-      console.log(
+      process.stdout.write(
         `[key rotation, ${backend()}] keys re-wrapped: ${total - midway.keysByVersion.get(1)!} before the simulated crash + ${resumed.rotated} resumed = ` +
           `${total - midway.keysByVersion.get(1)! + resumed.rotated} of ${total} (plus ${after.keysByVersion.get(2)! - total} keys created on v2 by first writes); ` +
           `rotation ${rotationMs.toFixed(0)} ms; requests overlapping it: ${during.length} ${JSON.stringify(byOp)}, failed: ${failed.length} of ${outcomes.length} in the whole run; ` +
-          `latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${pct(1)} ms`,
+          `latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${pct(1)} ms\n`,
       );
       expect(failed, JSON.stringify(failed.slice(0, 3))).toEqual([]);
       // Reads and writes were served while keys were being re-wrapped.
@@ -192,7 +192,7 @@ describe(`key rotation (${backend()})`, () => {
     const rotated = (await cli('rotate', '--batch-size', '100')).stdout;
     expect(rotated).toMatch(/re-wrapping under KEK version 3: \d+\/\d+/);
     expect(rotated).toMatch(/done: \d+ key\(s\) re-wrapped under version 3/);
-    console.log(`[key rotation, ${backend()}] CLI without load: ${rotated.trim().split('\n').at(-1)}`);
+    process.stdout.write(`[key rotation, ${backend()}] CLI without load: ${rotated.trim().split('\n').at(-1)}\n`);
     const after = (await cli('status')).stdout;
     expect(after).toMatch(/all keys on version 3/);
     expect(after).toMatch(/removable from ENGRAM_KEK \(wrap no key\): 2/);
