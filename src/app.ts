@@ -101,6 +101,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     await withMaintenance(config.database, opened, (maintenance) =>
       resealLegacyChunks({ db: opened, maintenance, dataKeys }, { log: (m) => app.log.info(m) }),
     ).catch(async (err: unknown) => {
+      // An owner that is not a member of engram_maintenance: serve, say so (engram migrate fails on it).
+      if ((err as { code?: string }).code === '42501') {
+        app.log.warn(`chunk AAD: could not look for chunks to re-seal (${(err as Error).message}); grant engram_maintenance to the owner and run engram migrate`);
+        return;
+      }
       await app.close();
       throw err;
     });
