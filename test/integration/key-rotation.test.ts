@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config/schema.js';
 import { DataKeys, type KeyEncryptionKeys } from '../../src/crypto/data-keys.js';
+import { fieldAad, seal } from '../../src/crypto/envelope.js';
 import { createUserHasher } from '../../src/crypto/user-hash.js';
 import { keyStatus, rotateKeys, type RotationProgress } from '../../src/keys/key-rotation.js';
+import { openChunk } from '../../src/memory/chunk-crypto.js';
 import type { Queryable } from '../../src/store/database.js';
 import { keyRepository } from '../../src/store/key-repository.js';
 import { withMaintenance } from '../../src/store/open.js';
@@ -170,7 +172,23 @@ describe(`key rotation (${backend()})`, () => {
     }
   });
 
-  it('engram keys status / rotate from the CLI', async () => {
+  it('engram keys status / rotate, and the chunk re-seal of engram migrate, from the CLI', async () => {
+    // Three memories' chunks rewritten as the previous release stored them (old AAD, aad_version 1).
+    const hashUser = createUserHasher(t.config.keys.hashKey);
+    const current = new DataKeys<Queryable>(kekOf([2, k2]), keyRepository);
+    for (const m of memories.slice(0, 3)) {
+      const userHash = hashUser(m.user);
+      const dek = await t.db.withTenant(userHash, async (tx) => (await current.find(tx, userHash))!);
+      const { rows } = await t.owner.query<{ id: string; ordinal: number; ciphertext: Uint8Array }>(
+        `SELECT id, ordinal, ciphertext FROM memory_chunks WHERE memory_id = $1`,
+        [m.id],
+      );
+      for (const c of rows) {
+        const text = openChunk(dek, { userHash, memoryId: m.id, chunkId: c.id, ordinal: c.ordinal }, c.ciphertext);
+        const legacy = seal(dek, text, fieldAad(userHash, 'memory_chunks', c.id, 'text'));
+        await t.owner.query(`UPDATE memory_chunks SET ciphertext = $2, aad_version = 1 WHERE id = $1`, [c.id, legacy]);
+      }
+    }
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'test',
@@ -186,6 +204,7 @@ describe(`key rotation (${backend()})`, () => {
     }
     const cli = (...args: string[]) => run('node', ['--import', 'tsx', 'src/cli/main.ts', 'keys', ...args], { env });
     const before = (await cli('status')).stdout;
+    expect(before).toMatch(/chunks under the old AAD: 3 \(run engram migrate\)/);
     expect(before).toMatch(/^\s+2\s+\d+\s+yes$/m);
     expect(before).toMatch(/^\s+3\s+0\s+yes \(newest/m);
     expect(before).toMatch(/not on version 3: run engram keys rotate/);
@@ -196,6 +215,9 @@ describe(`key rotation (${backend()})`, () => {
     const after = (await cli('status')).stdout;
     expect(after).toMatch(/all keys on version 3/);
     expect(after).toMatch(/removable from ENGRAM_KEK \(wrap no key\): 2/);
-    expect(after).toMatch(/chunks under the old AAD: 0/);
-  });
+    expect(after).toMatch(/chunks under the old AAD: 3/);
+    const migrated = await run('node', ['--import', 'tsx', 'src/cli/main.ts', 'migrate'], { env: { ...env, EMBEDDING_THREADS: '1' } });
+    expect(migrated.stdout).toMatch(/chunk AAD: re-sealed 3 chunk\(s\), refused 0/);
+    expect((await cli('status')).stdout).toMatch(/chunks under the old AAD: 0$/m);
+  }, 240_000); // five CLI processes, one loading the model
 });
