@@ -7,6 +7,7 @@ import { DataKeys } from './crypto/data-keys.js';
 import { createUserHasher } from './crypto/user-hash.js';
 import { createEmbedder } from './embed/create-embedder.js';
 import type { Embedder } from './embed/embedder.js';
+import { EntityService } from './entities/entity-service.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { loggerOptions } from './http/logging.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -111,6 +112,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     });
   }
   const memory = new MemoryService({ db, embedder, dataKeys, hashUser, metrics });
+  const entities = new EntityService({ db, dataKeys, hashUser, metrics });
   const database = db;
   metrics.watchPool(() => database.stats());
   if (config.rateLimit.enabled) {
@@ -119,7 +121,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   await app.register(healthRoutes, { db, embedder });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
-  await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });
+  await app.register(memoryRoutes, {
+    prefix: '/api/v1/memory',
+    memory,
+    verifier,
+    entities,
+    entitiesOnIngest: config.entities.onIngest,
+  });
   await app.register(mcpRoutes, { verifier, version: VERSION });
   return app;
 }

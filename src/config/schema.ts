@@ -115,6 +115,10 @@ export const ConfigSchema = z
     RERANK_BREAKER_VOLUME: z.coerce.number().int().min(1).max(10_000).default(5),
     RERANK_BREAKER_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
     RERANK_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+
+    // Knowledge graph (src/entities/). On: every ingest also extracts and persists its entities
+    // (off by default: it costs more than 20% of ingest throughput, see docs/BENCHMARKS.md).
+    ENTITIES_ON_INGEST: bool.default(false),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
@@ -210,6 +214,7 @@ export const ConfigSchema = z
           }
         : { ...common, provider: 'offline' as const, timeoutMs: c.RERANK_TIMEOUT_MS ?? 250 };
     })(),
+    entities: { onIngest: c.ENTITIES_ON_INGEST },
   }));
 
 export type Config = z.output<typeof ConfigSchema>;

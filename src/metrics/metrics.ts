@@ -145,6 +145,19 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: r,
     }),
+    entityLatency: new Histogram({
+      name: 'memory_entities_latency_ms',
+      help: 'Knowledge-graph latency in the domain (read, extract, persist or look up), ms, by operation',
+      labelNames: ['operation'] as const,
+      buckets: LATENCY_MS,
+      registers: r,
+    }),
+    entityOperations: new Counter({
+      name: 'memory_entities_operations_total',
+      help: 'Knowledge-graph operations (extract, lookup, ingest) by outcome',
+      labelNames: ['operation', 'outcome'] as const,
+      registers: r,
+    }),
     decryptFailures: new Counter({
       name: 'memory_decrypt_failures_total',
       help: 'Requests answered DECRYPT_FAILED: a stored ciphertext failed its integrity check, or its key is gone',
