@@ -26,6 +26,7 @@ import { keyRepository } from './store/key-repository.js';
 import { VERSION } from './version.js';
 import { openDatabase, withMaintenance } from './store/open.js';
 import { resealLegacyChunks } from './memory/chunk-reseal.js';
+import { createSummarizer } from './summarize/create-summarizer.js';
 
 export interface AppOverrides {
   /** An embedder the caller owns (tests share one); otherwise built from config and closed with the app. */
@@ -111,7 +112,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       throw err;
     });
   }
-  const memory = new MemoryService({ db, embedder, dataKeys, hashUser, metrics });
+  const memory = new MemoryService({ db, embedder, dataKeys, hashUser, metrics, vectorSearch: config.vectorSearch });
   const entities = new EntityService({ db, dataKeys, hashUser, metrics });
   const database = db;
   metrics.watchPool(() => database.stats());
@@ -121,12 +122,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   await app.register(healthRoutes, { db, embedder });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
+  const summarizer = createSummarizer(config.llm, { db, embedder, dataKeys, hashUser, metrics, memory });
+  app.addHook('onClose', async () => summarizer.close());
   await app.register(memoryRoutes, {
     prefix: '/api/v1/memory',
     memory,
     verifier,
     entities,
     entitiesOnIngest: config.entities.onIngest,
+    summarizer,
   });
   await app.register(mcpRoutes, { verifier, version: VERSION });
   return app;

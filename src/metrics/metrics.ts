@@ -163,6 +163,25 @@ export function createMetrics() {
       help: 'Requests answered DECRYPT_FAILED: a stored ciphertext failed its integrity check, or its key is gone',
       registers: r,
     }),
+    // --- summaries (src/summarize/) ---
+    summarizeLatency: new Histogram({
+      name: 'memory_summarize_latency_ms',
+      help: 'Summarize latency in the domain (load, decrypt, embed or LLM, compose), ms, by the method that answered',
+      labelNames: ['method'] as const,
+      buckets: LATENCY_MS,
+      registers: r,
+    }),
+    summaries: new Counter({
+      name: 'memory_summaries_total',
+      help: 'Summarize requests by the method that answered (extractive, llm) and outcome (ok, fallback, error)',
+      labelNames: ['method', 'outcome'] as const,
+      registers: r,
+    }),
+    summarizeLlmBreakerState: new Gauge({
+      name: 'memory_summarize_llm_circuit_breaker_state',
+      help: 'Summarizer LLM circuit breaker: 0 closed, 1 half-open, 2 open',
+      registers: r,
+    }),
     dbPoolConnections: new Gauge({
       name: 'memory_db_pool_connections',
       help: 'Database pool connections by state (total, idle, waiting)',

@@ -12,6 +12,8 @@ import { getMemoryRoute } from './get-memory.js';
 import { indexMemoryRoute } from './index-memory.js';
 import { listMemoriesRoute } from './list-memories.js';
 import { queryMemoryRoute } from './query-memory.js';
+import { summarizeMemoriesRoute } from './summarize-memories.js';
+import type { SummarizeService } from '../../../summarize/summarize-service.js';
 
 export interface MemoryRoutesOptions {
   memory: MemoryService;
@@ -19,6 +21,7 @@ export interface MemoryRoutesOptions {
   entities: EntityService;
   /** ENTITIES_ON_INGEST: POST /index also adds the memory to the knowledge graph. */
   entitiesOnIngest: boolean;
+  summarizer: SummarizeService;
 }
 
 /** /api/v1/memory: every route behind the bearer token (the auth hook is scoped to this plugin). */
@@ -26,6 +29,7 @@ export async function memoryRoutes(app: FastifyInstance, opts: MemoryRoutesOptio
   await app.register(authPlugin, { verifier: opts.verifier });
   indexMemoryRoute(app, opts);
   queryMemoryRoute(app, opts);
+  summarizeMemoriesRoute(app, opts);
   exportMemoriesRoute(app, opts);
   extractEntitiesRoute(app, opts);
   getEntityRoute(app, opts);
