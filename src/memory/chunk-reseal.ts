@@ -48,11 +48,12 @@ export async function resealLegacyChunks(
         const page: string[] = await deps.db.withTenant(userHash, async (tx) => {
           // Shared: writes and reads go on; an erase waits, or has already removed everything.
           await lockTenant(tx, userHash, 'shared');
-          const memoryIds = await legacyChunkRepository.memories(tx, userHash, afterMemory, batchSize);
-          if (memoryIds.length === 0) return memoryIds;
+          // No data key: nothing of this tenant can be opened (or re-sealed); skip it whole.
           const dek = await deps.dataKeys.find(tx, userHash);
+          if (!dek) return [];
+          const memoryIds = await legacyChunkRepository.memories(tx, userHash, afterMemory, batchSize);
           for (const memoryId of memoryIds) {
-            const outcome = dek ? await resealMemory(tx, dek, userHash, memoryId) : { resealed: 0, refused: 0 };
+            const outcome = await resealMemory(tx, dek, userHash, memoryId);
             result.resealed += outcome.resealed;
             result.refused += outcome.refused;
           }
