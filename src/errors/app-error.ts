@@ -15,6 +15,9 @@ export const ErrorCode = {
   DecryptFailed: 'DECRYPT_FAILED',
   NotReady: 'NOT_READY',
   EmbeddingFailed: 'EMBEDDING_FAILED',
+  DatabaseUnavailable: 'DATABASE_UNAVAILABLE',
+  Overloaded: 'OVERLOADED',
+  EmbeddingTimeout: 'EMBEDDING_TIMEOUT',
   Internal: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -32,21 +35,30 @@ const STATUS: Record<ErrorCode, number> = {
   DECRYPT_FAILED: 500,
   NOT_READY: 503,
   EMBEDDING_FAILED: 502,
+  DATABASE_UNAVAILABLE: 503,
+  OVERLOADED: 503,
+  EMBEDDING_TIMEOUT: 504,
   INTERNAL: 500,
 };
+
+/** What a transient 503/504 tells a client to wait before retrying (seconds). */
+export const RETRY_AFTER_SECONDS = 2;
 
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly statusCode: number;
   /** Safe to show a client. For 5xx it is generic by construction; the cause is only logged. */
   readonly detail: string;
+  /** Seconds a client should wait before retrying; sent as `Retry-After` by the error handler. */
+  readonly retryAfter: number | undefined;
 
-  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown; retryAfter?: number }) {
     super(detail, options);
     this.detail = detail;
     this.name = 'AppError';
     this.code = code;
     this.statusCode = STATUS[code];
+    this.retryAfter = options?.retryAfter;
   }
 }
 
@@ -61,7 +73,18 @@ export const Errors = {
   payloadTooLarge: (detail: string) => new AppError(ErrorCode.PayloadTooLarge, detail),
   decryptFailed: (cause?: unknown) =>
     new AppError(ErrorCode.DecryptFailed, 'stored data failed its integrity check and cannot be decrypted', { cause }),
-  notReady: (detail: string) => new AppError(ErrorCode.NotReady, detail),
+  notReady: (detail: string, retryAfter?: number) => new AppError(ErrorCode.NotReady, detail, { retryAfter }),
+  /** The database is down, restarting or unreachable, or did not answer in time: transient. */
+  databaseUnavailable: (detail: string, cause?: unknown) =>
+    new AppError(ErrorCode.DatabaseUnavailable, detail, { cause, retryAfter: RETRY_AFTER_SECONDS }),
+  /** A bounded queue (the embedder's) is full: refused at once instead of waiting without bound. */
+  overloaded: (detail: string, cause?: unknown) =>
+    new AppError(ErrorCode.Overloaded, detail, { cause, retryAfter: RETRY_AFTER_SECONDS }),
+  embeddingTimeout: (cause?: unknown) =>
+    new AppError(ErrorCode.EmbeddingTimeout, 'the embedding provider did not answer in time', {
+      cause,
+      retryAfter: RETRY_AFTER_SECONDS,
+    }),
   embeddingFailed: (cause?: unknown) =>
     new AppError(ErrorCode.EmbeddingFailed, 'the embedding provider failed', { cause }),
 } as const;
