@@ -1,4 +1,4 @@
-import { fieldAad, open } from '../crypto/envelope.js';
+import { openChunk } from '../memory/chunk-crypto.js';
 import type { Queryable } from '../store/database.js';
 import { keywordRepository, type Bm25Params } from '../store/keyword-repository.js';
 import { memoryRepository, type ChunkHit, type SearchFilters, type VectorSearchOptions } from '../store/memory-repository.js';
@@ -102,7 +102,7 @@ export class SearchPipeline {
     const reranking = req.reranker !== undefined && req.reranker.enabled !== false;
     candidates = candidates.slice(0, reranking ? Math.max(req.k, this.params.rerankDepth) : req.k);
     const texts = candidates.map((c) =>
-      open(req.dek, c.hit.ciphertext, fieldAad(req.userHash, 'memory_chunks', c.hit.chunkId, 'text')).toString('utf8'),
+      openChunk(req.dek, { userHash: req.userHash, memoryId: c.hit.memoryId, chunkId: c.hit.chunkId, ordinal: c.hit.ordinal }, c.hit.ciphertext),
     );
     const ranked = await rerankStage(req.query, candidates, texts, req.reranker);
     const minScore = req.minScore ?? Number.NEGATIVE_INFINITY;

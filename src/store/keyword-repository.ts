@@ -130,6 +130,7 @@ export const keywordRepository = {
     const { rows } = await tx.query<{
       id: string | null;
       memory_id: string;
+      ordinal: number;
       ciphertext: Uint8Array;
       source: string | null;
       metadata: Record<string, unknown>;
@@ -157,7 +158,7 @@ export const keywordRepository = {
           WHERE p.user_hash = $1 AND p.term = ANY($2::bigint[])
           GROUP BY p.chunk_id
        ), top AS (
-         SELECT c.id, c.memory_id, c.ciphertext, c.source, c.metadata, c.created_at, scored.score
+         SELECT c.id, c.memory_id, c.ordinal, c.ciphertext, c.source, c.metadata, c.created_at, scored.score
            FROM scored JOIN memory_chunks c ON c.id = scored.chunk_id
           WHERE ${where.join(' AND ')}
           ORDER BY scored.score DESC, c.id LIMIT $3
@@ -174,6 +175,7 @@ export const keywordRepository = {
       .map((r) => ({
         chunkId: r.id!,
         memoryId: r.memory_id,
+        ordinal: r.ordinal,
         ciphertext: r.ciphertext,
         source: r.source,
         metadata: r.metadata,

@@ -1,5 +1,5 @@
 import type { DataKeys } from '../../crypto/data-keys.js';
-import { fieldAad, open } from '../../crypto/envelope.js';
+import { openChunk } from '../../memory/chunk-crypto.js';
 import type { Database, Queryable } from '../../store/database.js';
 import { keywordRepository } from '../../store/keyword-repository.js';
 import type { KeywordIndex } from './keyword-index.js';
@@ -13,7 +13,8 @@ export interface ReindexDeps {
 const PAGE = 500;
 
 /**
- * Rebuilds one user's keyword index from their encrypted chunks, in one tenant transaction (the key
+ * Rebuilds one user's keyword index from their encrypted chunks (chunks still under the legacy AAD,
+ * re-sealed by serve at start, are skipped), in one tenant transaction (the key
  * row locked against a concurrent erase): clear, then decrypt and index a page of chunks at a time.
  * Returns the chunks indexed (0 for a user without a key: erased, nothing readable).
  */
@@ -26,14 +27,14 @@ export async function reindexUser(deps: ReindexDeps, userHash: string): Promise<
     let after = '00000000-0000-0000-0000-000000000000';
     let total = 0;
     for (;;) {
-      const { rows } = await tx.query<{ id: string; ciphertext: Uint8Array }>(
-        `SELECT id, ciphertext FROM memory_chunks WHERE user_hash = $1 AND id > $2 ORDER BY id LIMIT $3`,
+      const { rows } = await tx.query<{ id: string; memory_id: string; ordinal: number; ciphertext: Uint8Array }>(
+        `SELECT id, memory_id, ordinal, ciphertext FROM memory_chunks WHERE user_hash = $1 AND aad_version = 2 AND id > $2 ORDER BY id LIMIT $3`,
         [userHash, after, PAGE],
       );
       if (rows.length === 0) return total;
       const chunks = rows.map((r) => ({
         id: r.id,
-        text: open(dek, r.ciphertext, fieldAad(userHash, 'memory_chunks', r.id, 'text')).toString('utf8'),
+        text: openChunk(dek, { userHash, memoryId: r.memory_id, chunkId: r.id, ordinal: r.ordinal }, r.ciphertext),
       }));
       await deps.keywordIndex.write(tx, userHash, dek, chunks);
       total += rows.length;

@@ -8,6 +8,7 @@ import type { ChunkHit } from '../../../src/store/memory-repository.js';
 const hit = (id: string, score: number): ChunkHit => ({
   chunkId: id,
   memoryId: `m-${id}`,
+  ordinal: 0,
   ciphertext: new Uint8Array(),
   source: null,
   metadata: {},
