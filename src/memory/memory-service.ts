@@ -9,6 +9,7 @@ import type { Database, Queryable } from '../store/database.js';
 import { keyRepository } from '../store/key-repository.js';
 import { memoryRepository, type MemoryRow, type SearchFilters } from '../store/memory-repository.js';
 import { chunkText } from './chunker.js';
+import { assertFilterDate, assertMemoryId, assertMetadata, decodeCursor, encodeCursor } from './input-checks.js';
 import { Limits } from './limits.js';
 
 export interface IndexInput {
@@ -131,6 +132,10 @@ export class MemoryService {
     const query = input.query.trim();
     if (!query) throw Errors.validation('query must not be blank');
     if (query.length > Limits.queryChars) throw Errors.validation(`query must be at most ${Limits.queryChars} characters`);
+    const filters = input.filters ?? {};
+    if (filters.metadata !== undefined) assertMetadata(filters.metadata, 'filters.metadata');
+    assertFilterDate(filters.createdAfter, 'filters.created_after');
+    assertFilterDate(filters.createdBefore, 'filters.created_before');
     const k = input.k ?? Limits.kDefault;
     if (!Number.isInteger(k) || k < 1 || k > Limits.kMax) throw Errors.validation(`k must be an integer in 1..${Limits.kMax}`);
     const [vector] = await this.embed([query]);
@@ -142,7 +147,7 @@ export class MemoryService {
         vector!,
         this.deps.embedder.dimensions,
         k,
-        input.filters ?? {},
+        filters,
       );
       if (hits.length === 0) return [];
       const dek = await this.requireKey(tx, userHash);
@@ -159,6 +164,7 @@ export class MemoryService {
   }
 
   async get(userId: string, memoryId: string): Promise<Memory> {
+    assertMemoryId(memoryId);
     const userHash = this.deps.hashUser(userId);
     return this.deps.db.withTenant(userHash, async (tx) => {
       const row = await memoryRepository.get(tx, userHash, memoryId);
@@ -190,6 +196,7 @@ export class MemoryService {
   }
 
   async delete(userId: string, memoryId: string): Promise<void> {
+    assertMemoryId(memoryId);
     const userHash = this.deps.hashUser(userId);
     const deleted = await this.deps.db.withTenant(userHash, (tx) => memoryRepository.delete(tx, userHash, memoryId));
     if (!deleted) throw Errors.notFound('memory');
@@ -254,39 +261,4 @@ function assertText(text: string) {
   if (Buffer.byteLength(text, 'utf8') > Limits.textBytes) {
     throw Errors.payloadTooLarge(`text must be at most ${Limits.textBytes} bytes`);
   }
-}
-
-function assertMetadata(metadata: Record<string, unknown>) {
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw Errors.validation('metadata must be a JSON object');
-  }
-  if (Buffer.byteLength(JSON.stringify(metadata), 'utf8') > Limits.metadataBytes) {
-    throw Errors.payloadTooLarge(`metadata must be at most ${Limits.metadataBytes} bytes of JSON`);
-  }
-  if (depth(metadata) > Limits.metadataDepth) {
-    throw Errors.validation(`metadata may nest at most ${Limits.metadataDepth} levels`);
-  }
-}
-
-function depth(value: unknown): number {
-  if (typeof value !== 'object' || value === null) return 0;
-  const children = Object.values(value as Record<string, unknown>);
-  return 1 + (children.length ? Math.max(...children.map(depth)) : 0);
-}
-
-function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const createdAt = new Date(String(at));
-    if (typeof id === 'string' && UUID.test(id) && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw Errors.validation('cursor is not valid');
 }
