@@ -65,6 +65,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     jwksUrl: config.jwt.jwksUrl,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
+    maxTokenAgeSec: config.jwt.maxTokenAgeSec,
   });
 
   const embedder = overrides.embedder ?? createEmbedder(config.embeddings);

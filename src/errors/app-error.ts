@@ -13,6 +13,7 @@ export const ErrorCode = {
   RateLimited: 'RATE_LIMITED',
   DecryptFailed: 'DECRYPT_FAILED',
   NotReady: 'NOT_READY',
+  AuthUnavailable: 'AUTH_UNAVAILABLE',
   EmbeddingFailed: 'EMBEDDING_FAILED',
   Internal: 'INTERNAL',
 } as const;
@@ -29,6 +30,7 @@ const STATUS: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   DECRYPT_FAILED: 500,
   NOT_READY: 503,
+  AUTH_UNAVAILABLE: 503,
   EMBEDDING_FAILED: 502,
   INTERNAL: 500,
 };
@@ -38,10 +40,13 @@ export class AppError extends Error {
   readonly statusCode: number;
   /** Safe to show a client. For 5xx it is generic by construction; the cause is only logged. */
   readonly detail: string;
+  /** Sent as `Retry-After` (seconds) when set: the client may try again then. */
+  readonly retryAfterSec?: number;
 
-  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown; retryAfterSec?: number }) {
     super(detail, options);
     this.detail = detail;
+    if (options?.retryAfterSec !== undefined) this.retryAfterSec = options.retryAfterSec;
     this.name = 'AppError';
     this.code = code;
     this.statusCode = STATUS[code];
@@ -60,6 +65,9 @@ export const Errors = {
   decryptFailed: (cause?: unknown) =>
     new AppError(ErrorCode.DecryptFailed, 'stored data failed its integrity check and cannot be decrypted', { cause }),
   notReady: (detail: string) => new AppError(ErrorCode.NotReady, detail),
+  /** The identity provider's signing keys (JWKS) cannot be fetched: not the client's fault, retry later. */
+  authUnavailable: (cause?: unknown) =>
+    new AppError(ErrorCode.AuthUnavailable, 'token signing keys are temporarily unavailable', { cause, retryAfterSec: 30 }),
   embeddingFailed: (cause?: unknown) =>
     new AppError(ErrorCode.EmbeddingFailed, 'the embedding provider failed', { cause }),
 } as const;
