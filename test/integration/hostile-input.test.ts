@@ -257,6 +257,14 @@ describe(`hostile input (${backend()})`, () => {
       expect((await send({ method: 'GET', url: `/api/v1/memory?cursor=${cursor('2024-01-01T00:00:00.000Z')}` })).statusCode).toBe(200);
     });
 
+    it('over-long path parameters and malformed percent-encodings get the error body, not the router\'s (no path echo)', async () => {
+      for (const url of [`/api/v1/memory/${'a'.repeat(150)}`, `/api/v1/memory/${'%61'.repeat(150)}`, '/api/v1/memory/%E0%A4%A', '/api/v1/memory/%zz']) {
+        const res = await send({ method: 'GET', url });
+        expectError(res, 400, 'VALIDATION_FAILED', url);
+        expect(res.body).not.toContain('aaaaaaaaaa');
+      }
+    });
+
     it('a caller-supplied X-Request-Id is echoed when well-formed, replaced otherwise', async () => {
       const ok = await send({ method: 'GET', url: '/api/v1/memory', headers: { 'x-request-id': 'trace-123' } });
       expect(ok.headers['x-request-id']).toBe('trace-123');
