@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
+import { epochCursor, freeJson, hostileJson, hostileString, toJson } from './fuzz-values.js';
 
 type Schema = Record<string, unknown>;
 export interface Operation {
@@ -27,6 +28,8 @@ export interface FuzzWorld {
   memoryIds: string[];
   /** Body strings are prefixed with a fresh `fz<n>-` tag; the test checks no tag reaches the logs. */
   nextTag(): string;
+  /** The user whose token this request carries: `user_id` fields mostly name them, so requests get past the tenant check. */
+  self?: string;
 }
 
 export interface FuzzRequest {
@@ -61,78 +64,13 @@ export function operationsOf(doc: { paths: Record<string, Record<string, Schema>
 }
 
 const validUuidPool = (w: FuzzWorld) => (w.memoryIds.length ? fc.constantFrom(...w.memoryIds) : fc.uuid());
-const epochCursor = (at: unknown, id: unknown) => Buffer.from(JSON.stringify([at, id])).toString('base64url');
 
-/** Strings a careless server chokes on: PostgreSQL-incompatible text, odd ids and dates, injection. */
-export const hostileString: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom(
-    '',
-    ' ',
-    '\u0000',
-    'a\u0000b',
-    '\ud800',
-    '\udc00x',
-    '\ud83d\ude00',
-    `urn:uuid:${randomUUID()}`,
-    `{${randomUUID()}}`,
-    randomUUID().toUpperCase(),
-    '00000000-0000-0000-0000-000000000000',
-    '2016-12-31T23:59:60Z',
-    '0000-01-01T00:00:00Z',
-    '-271821-04-20T00:00:00.000Z',
-    '+275760-09-13T00:00:00.000Z',
-    '10000-01-01T00:00:00Z',
-    "' OR 1=1 --",
-    '"; DROP TABLE memories; --',
-    '../../etc/passwd',
-    '%00',
-    '%ZZ',
-    '__proto__',
-    'constructor',
-    'NaN',
-    '1e309',
-    '-1',
-    '9'.repeat(40),
-    'a'.repeat(300),
-    '\u202eRTL',
-    '<script>x</script>',
-    epochCursor('-271821-04-20T00:00:00.000Z', randomUUID()),
-    epochCursor('2016-12-31T23:59:60Z', randomUUID()),
-    epochCursor('2024-01-01T00:00:00.000Z', `urn:uuid:${randomUUID()}`),
-    epochCursor(8.64e15, randomUUID()),
-  ),
-  fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.string({ unit: 'grapheme', maxLength: 20 }),
-);
-
-/** JSON text spliced in verbatim: nesting too deep for JSON.stringify in this process. */
-class RawJson {
-  constructor(readonly text: string) {}
-}
-
-/** JSON.stringify that splices RawJson in (values around it are shallow). */
-export function toJson(v: unknown): string {
-  if (v instanceof RawJson) return v.text;
-  if (Array.isArray(v)) return `[${v.map(toJson).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${toJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
-/** JSON values that are not what a schema asks for, including deep nesting and prototype keys. */
-const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
-  hostileString,
-  fc.constantFrom(null, true, 0, -1, 1.5, 1e308, -0, [], {}, { __proto__: { admin: true } }, { $ne: null }),
-  fc.jsonValue({ maxDepth: 3 }),
-  fc.integer({ min: 1, max: 8000 }).map((n) => new RawJson('['.repeat(n) + ']'.repeat(n))),
-  fc.integer({ min: 6, max: 3000 }).map((n) => new RawJson('{"a":'.repeat(n) + '1' + '}'.repeat(n))),
-);
-
-/** A value valid for `schema` (the subset our schemas use), or undefined when it cannot say. */
+/** A value valid for `schema` (the subset our schemas use; other schemas get arbitrary JSON). */
 function validValue(schema: Schema, w: FuzzWorld, name = ''): fc.Arbitrary<unknown> {
   if (Array.isArray(schema.anyOf)) return fc.oneof(...(schema.anyOf as Schema[]).map((s) => validValue(s, w, name)));
-  if (name === 'user_id') return fc.constantFrom(...w.users);
+  if (name === 'user_id') {
+    return w.self ? fc.oneof({ weight: 5, arbitrary: fc.constant(w.self) }, { weight: 1, arbitrary: fc.constantFrom(...w.users) }) : fc.constantFrom(...w.users);
+  }
   if (name === 'cursor') return fc.constantFrom(epochCursor(new Date().toISOString(), randomUUID()), 'garbage');
   switch (schema.type) {
     case 'string': {
@@ -157,7 +95,7 @@ function validValue(schema: Schema, w: FuzzWorld, name = ''): fc.Arbitrary<unkno
       if (Object.keys(props).length === 0) {
         const keyPattern = (schema.propertyNames as Schema | undefined)?.pattern;
         const key = typeof keyPattern === 'string' ? fc.stringMatching(new RegExp(keyPattern)) : fc.string({ maxLength: 10 });
-        return fc.dictionary(key, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 });
+        return fc.dictionary(key, freeJson, { maxKeys: 4 });
       }
       const required = (schema.required ?? []) as string[];
       const record: Record<string, fc.Arbitrary<unknown>> = {};
@@ -169,19 +107,33 @@ function validValue(schema: Schema, w: FuzzWorld, name = ''): fc.Arbitrary<unkno
   }
 }
 
-/** A valid value with, somewhere at the top level, one field replaced by a hostile one (or one added). */
+/** Every property path of an object schema (nested objects too, and a few levels into free-form ones). */
+function propertyPaths(schema: Schema, prefix: string[] = []): string[][] {
+  const props = (schema.properties ?? {}) as Record<string, Schema>;
+  if (schema.type === 'object' && Object.keys(props).length === 0) return [[...prefix, 'k'], [...prefix, 'k', 'x'], [...prefix, 'k', '0']];
+  const paths: string[][] = [[...prefix, 'unexpected']];
+  for (const [key, sub] of Object.entries(props)) {
+    paths.push([...prefix, key]);
+    if (sub.type === 'object') paths.push(...propertyPaths(sub, [...prefix, key]));
+  }
+  return paths;
+}
+
+/** A valid value with one property, at any depth, replaced by (or added as) a hostile one. */
 function mutated(schema: Schema, w: FuzzWorld): fc.Arbitrary<unknown> {
-  const props = Object.keys((schema.properties ?? {}) as Schema);
-  return fc
-    .tuple(validValue(schema, w), fc.constantFrom(...props, 'extra', 'filters'), hostileJson, fc.option(fc.constantFrom(...props, 'metadata')))
-    .map(([value, key, bad, nested]) => {
-      if (typeof value !== 'object' || value === null) return bad;
-      const copy = { ...(value as Record<string, unknown>) };
-      if (nested && key === 'filters') copy.filters = { [nested]: bad };
-      else if (nested === 'metadata') copy.metadata = { k: bad };
-      else copy[key] = bad;
-      return copy;
-    });
+  const paths = propertyPaths(schema);
+  return fc.tuple(validValue(schema, w), fc.constantFrom(...paths), hostileJson).map(([value, path, bad]) => {
+    if (typeof value !== 'object' || value === null || path.length === 0) return bad;
+    const root = { ...(value as Record<string, unknown>) };
+    let node = root;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      node[key] = typeof next === 'object' && next !== null ? { ...(next as object) } : {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path.at(-1)!] = bad;
+    return root;
+  });
 }
 
 const contentTypes = fc.constantFrom(
@@ -224,9 +176,10 @@ function encodePathValue(v: string, raw: boolean): string {
 }
 
 /** One request for `op`; mode decides how much of it is valid. */
-export function requestFor(op: Operation, w: FuzzWorld): fc.Arbitrary<FuzzRequest> {
+export function requestFor(op: Operation, world: FuzzWorld): fc.Arbitrary<FuzzRequest> {
   const mode = fc.constantFrom<FuzzRequest['mode']>('valid', 'valid', 'mutated', 'mutated', 'mutated', 'junk', 'junk', 'junk', 'junk', 'junk');
-  return mode.chain((m) => {
+  return fc.tuple(mode, authHeader(world)).chain(([m, auth]) => {
+    const w: FuzzWorld = { ...world, self: auth.actingUser };
     const pathParams = op.params.filter((p) => p.in === 'path');
     const queryParams = op.params.filter((p) => p.in === 'query');
     const pathArb = fc.tuple(
@@ -275,7 +228,7 @@ export function requestFor(op: Operation, w: FuzzWorld): fc.Arbitrary<FuzzReques
       query: queryArb,
       body: bodyArb,
       method: methodArb,
-      auth: authHeader(w),
+      auth: fc.constant(auth),
       contentType: m === 'valid' ? fc.constant('application/json') : contentTypes,
       requestId: fc.option(hostileString, { freq: 5 }),
     }).map((r) => {
