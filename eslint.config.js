@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.engram/', '.scratch/'] },
+  { ignores: ['dist/', 'clients/*/dist/', 'node_modules/', 'coverage/', '.engram/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,6 +23,8 @@ export default tseslint.config(
       'src/metrics/**',
       'src/ratelimit/**',
       'src/verify/**',
+      'src/mcp/**',
+      'src/search/**',
     ],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['fastify', '@fastify/*', '**/http/**'], message: 'The domain and infrastructure layers must not depend on HTTP.' }] }],

@@ -17,68 +17,11 @@ DASHBOARD=deploy/grafana/engram-dashboard.json
 
 log() { echo "[check-monitoring] $*"; }
 
-SUDO=()
-if [[ "$(id -u)" -ne 0 ]]; then SUDO=(sudo -n); fi
-
 tmp="$(mktemp -d)"
-created_policy=0
-cleanup() {
-  if (( created_policy )); then "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'rm -rf "$tmp"' EXIT
 
 # --- promtool ----------------------------------------------------------------
-# pids of running prometheus servers (pgrep prints nothing and fails when there are none)
-prometheus_pids() { pgrep -x prometheus 2>/dev/null | sort || true; }
-
-install_prometheus() {
-  log "promtool not found: installing Debian's prometheus package"
-  # The package's maintainer scripts start the daemon (invoke-rc.d / deb-systemd-invoke) unless a
-  # policy-rc.d forbids it. CI must not leave a Prometheus on :9090, so forbid it for this install
-  # (keeping an existing policy-rc.d as it is).
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\n# check-monitoring.sh: no service starts during this install\nexit 101\n' \
-      | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
-    "${SUDO[@]}" chmod 0755 /usr/sbin/policy-rc.d
-    created_policy=1
-  fi
-  local before
-  before="$(prometheus_pids)"
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus </dev/null
-  if (( created_policy )); then
-    "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d
-    created_policy=0
-  fi
-  # The package was not installed before (promtool was missing), so its unit is ours to turn off:
-  # on a systemd host, stop it and keep it from starting at boot.
-  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
-    "${SUDO[@]}" systemctl disable --now prometheus.service >/dev/null 2>&1 || true
-  fi
-  # Belt and braces: if the install started a daemon anyway, stop it (only the new pids).
-  local after started
-  after="$(prometheus_pids)"
-  started="$(comm -13 <(echo "$before") <(echo "$after") | grep -v '^$' || true)"
-  if [[ -n "$started" ]]; then
-    log "the package install started prometheus (pid(s) $(echo "$started" | tr '\n' ' ')); stopping it"
-    for pid in $started; do
-      "${SUDO[@]}" kill "$pid" 2>/dev/null || true
-    done
-    for _ in $(seq 1 50); do
-      still=""
-      for pid in $started; do kill -0 "$pid" 2>/dev/null && still=1; done
-      [[ -z "$still" ]] && break
-      sleep 0.1
-    done
-  else
-    log "no prometheus daemon was started by the install"
-  fi
-}
-
-if ! command -v promtool >/dev/null 2>&1; then
-  install_prometheus
-fi
+bash scripts/install-prometheus.sh
 log "using $(promtool --version 2>&1 | head -n 1)"
 
 # --- config, rules, rule unit tests ----------------------------------------------

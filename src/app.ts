@@ -13,6 +13,7 @@ import { metricsPlugin } from './http/plugins/metrics.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { healthRoutes } from './http/routes/health.js';
+import { mcpRoutes } from './http/routes/mcp.js';
 import { metricsRoute } from './http/routes/metrics.js';
 import { memoryRoutes } from './http/routes/memory/index.js';
 import { validatorCompiler } from './http/validation.js';
@@ -21,6 +22,7 @@ import { MemoryService } from './memory/memory-service.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import type { Database, Queryable } from './store/database.js';
 import { keyRepository } from './store/key-repository.js';
+import { VERSION } from './version.js';
 import { openDatabase } from './store/open.js';
 
 export interface AppOverrides {
@@ -52,6 +54,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
   });
   app.setValidatorCompiler(validatorCompiler);
+  // Bodies are JSON only: a text/plain body gets 415 with a hint, not a confusing "body must be object".
+  app.removeContentTypeParser('text/plain');
   const metrics = overrides.metrics ?? createMetrics();
   await app.register(metricsPlugin, { metrics });
   await app.register(openapiPlugin); // before any route: it collects them and adds the shared schemas
@@ -107,6 +111,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await app.register(healthRoutes, { db, embedder });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
   await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });
+  await app.register(mcpRoutes, { verifier, version: VERSION });
   return app;
 }
 

@@ -1,12 +1,18 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { decodeJwt } from 'jose';
 import { Scope, isValidSubject, signToken } from '../auth/token-verifier.js';
 import { ConfigError, findSigningSecret, loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import { ENVIRONMENT_VARIABLES, type Config } from '../config/schema.js';
 import { createEmbedder } from '../embed/create-embedder.js';
 import { startServer } from '../server.js';
 import { migrateDatabase } from '../store/open.js';
 import { formatResults, verify } from '../verify/verify.js';
+import { VERSION } from '../version.js';
+import { fetchApi } from '../mcp/api.js';
+import { createMcpServer } from '../mcp/tools.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 
 /** Loads the configuration, printing warnings to stderr; a bad configuration ends the process. */
 function config(warnings?: string[]): Config {
@@ -21,15 +27,29 @@ function config(warnings?: string[]): Config {
   }
 }
 
+
 const program = new Command()
   .name('engram')
   .description('Engram: encrypted, per-user semantic memory for AI applications')
+  .version(VERSION, '-v, --version', 'print the version')
   .showHelpAfterError();
 
 program
   .command('serve')
   .description('run the HTTP service (migrates first unless MIGRATE_ON_START=false)')
-  .action(async () => {
+  .option('--host <address>', 'listen address (sets HOST; default 127.0.0.1)')
+  .option('--port <port>', 'listen port (sets PORT; default 8080)')
+  .option('--data-dir <dir>', 'embedded mode: data directory (sets ENGRAM_DATA_DIR; default ./.engram)')
+  .addHelpText(
+    'after',
+    `\nEverything else is configured by environment variables (README, "Configuration"):\n${wrap(ENVIRONMENT_VARIABLES.join(', '))}\n` +
+      'Secrets may also come from files: X_FILE for DATABASE_URL, JWT_SECRET, ENGRAM_KEK, ENGRAM_HASH_KEY and the other secrets.\n' +
+      'With no DATABASE_URL it runs on embedded PGlite in ENGRAM_DATA_DIR and generates development secrets there.',
+  )
+  .action(async (opts: { host?: string; port?: string; dataDir?: string }) => {
+    if (opts.host !== undefined) process.env.HOST = opts.host;
+    if (opts.port !== undefined) process.env.PORT = opts.port;
+    if (opts.dataDir !== undefined) process.env.ENGRAM_DATA_DIR = opts.dataDir;
     const warnings: string[] = [];
     await startServer(config(warnings), warnings);
   });
@@ -69,9 +89,21 @@ program
       );
       process.exit(2);
     }
-    const cfg = config();
-    if (!cfg.jwt.secret) {
-      console.error('engram: token needs JWT_SECRET (this deployment verifies tokens from another issuer)');
+    // Never generates secrets: a token signed with a secret the server does not have is useless.
+    const dataDir = process.env.ENGRAM_DATA_DIR || './.engram';
+    let signing: ReturnType<typeof findSigningSecret>;
+    try {
+      signing = findSigningSecret(undefined, process.env, dataDir);
+    } catch (err) {
+      console.error(`engram: cannot read the JWT secret: ${(err as Error).message}`);
+      process.exit(2);
+    }
+    if (!signing) {
+      console.error(
+        `engram: no JWT secret to sign with: JWT_SECRET and JWT_SECRET_FILE are unset and ${resolve(dataDir, 'secrets.json')} ` +
+          'does not exist. Run this where the server runs (it generates its secrets into ENGRAM_DATA_DIR, default ./.engram, ' +
+          'on its first start), or set ENGRAM_DATA_DIR to its data directory, or JWT_SECRET / JWT_SECRET_FILE to its secret.',
+      );
       process.exit(2);
     }
     const scopes = opts.scope.flatMap((s) => s.split(/[ ,]+/)).filter(Boolean);
@@ -82,14 +114,43 @@ program
       process.exit(2);
     }
     const token = await signToken({
-      secret: cfg.jwt.secret,
+      secret: signing.secret,
       subject: opts.user,
       scopes,
       ttlSeconds: opts.ttl,
-      issuer: cfg.jwt.issuer,
-      audience: cfg.jwt.audience,
+      issuer: process.env.JWT_ISSUER || undefined,
+      audience: process.env.JWT_AUDIENCE || undefined,
     });
+    console.error(`engram: signed with the JWT secret from ${signing.from}`);
     process.stdout.write(`${token}\n`);
+  });
+
+program
+  .command('mcp')
+  .description('an MCP server on stdin/stdout for agent hosts (Claude Desktop, Cursor, …), acting on a running Engram with a token')
+  .option('--url <url>', 'the Engram service (default: ENGRAM_URL, else http://127.0.0.1:8080)')
+  .option('--token <jwt>', 'the bearer token whose subject is the user (default: ENGRAM_TOKEN)')
+  .action(async (opts: { url?: string; token?: string }) => {
+    const token = opts.token ?? process.env.ENGRAM_TOKEN;
+    if (!token) {
+      console.error('engram: mcp needs a token: --token or ENGRAM_TOKEN (get one with: engram token --user <id>)');
+      process.exit(2);
+    }
+    const url = opts.url ?? process.env.ENGRAM_URL ?? 'http://127.0.0.1:8080';
+    // stdout carries the protocol: everything else goes to stderr.
+    let subject: string | undefined;
+    try {
+      subject = decodeJwt(token).sub; // read to name the user in request bodies; the service verifies the token
+    } catch {
+      // not a JWT: left to the service to refuse
+    }
+    if (!subject) {
+      console.error('engram: mcp: the token is not a JWT with a subject (sub)');
+      process.exit(2);
+    }
+    const server = createMcpServer(fetchApi(url, token), VERSION, subject);
+    await server.connect(new StdioServerTransport());
+    console.error(`engram mcp: serving MCP on stdio for ${url}`);
   });
 
 program
@@ -119,6 +180,20 @@ program
     console.log(`\n${results.length - failed - skipped} passed, ${failed} failed, ${skipped} skipped`);
     process.exitCode = failed > 0 ? 1 : 0;
   });
+
+/** Wraps a long comma-separated list for the help text. */
+function wrap(text: string, width = 100): string {
+  const lines: string[] = [];
+  let line = ' ';
+  for (const word of text.split(' ')) {
+    if (line.length + word.length + 1 > width) {
+      lines.push(line);
+      line = ' ';
+    }
+    line += ` ${word}`;
+  }
+  return [...lines, line].join('\n');
+}
 
 program.parseAsync().catch((err: unknown) => {
   console.error(`engram: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigSchema, FILE_VARIABLES, GENERATED_SECRETS, type Config } from './schema.js';
 
@@ -113,8 +113,8 @@ export function findSigningSecret(
 ): { secret: string; from: string } | undefined {
   if (explicit) return { secret: explicit, from: 'the command line' };
   if (env.JWT_SECRET) return { secret: env.JWT_SECRET, from: 'JWT_SECRET' };
-  if (env.JWT_SECRET_FILE) return { secret: readFileSync(env.JWT_SECRET_FILE, 'utf8').trim(), from: env.JWT_SECRET_FILE };
-  const path = join(dataDir, 'secrets.json');
+  if (env.JWT_SECRET_FILE) return { secret: readFileSync(env.JWT_SECRET_FILE, 'utf8').trim(), from: `JWT_SECRET_FILE (${resolve(env.JWT_SECRET_FILE)})` };
+  const path = resolve(dataDir, 'secrets.json');
   if (dataDir.startsWith('memory://') || !existsSync(path)) return undefined;
   const secret = (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>).JWT_SECRET;
   return typeof secret === 'string' && secret ? { secret, from: `${path} (embedded-mode generated secrets)` } : undefined;

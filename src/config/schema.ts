@@ -101,6 +101,22 @@ export const ConfigSchema = z
     RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
     RATE_LIMIT_KEY_PREFIX: z.string().trim().min(1).max(100).default('engram:rl:'),
     REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+
+    // Reranking (src/search/rerank/): an offline reranker by default, or an external /rerank endpoint,
+    // under a time budget and a circuit breaker. Queries still answer (un-reranked) when it fails.
+    RERANK_ENABLED: bool.default(true),
+    /** Unset: `http` when RERANK_URL is set, `offline` otherwise. */
+    RERANK_PROVIDER: z.enum(['offline', 'http']).optional(),
+    RERANK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    RERANK_FORMAT: z.enum(['cohere', 'tei']).default('cohere'),
+    RERANK_MODEL: optionalString,
+    RERANK_API_KEY: optionalString,
+    /** Unset: 250 ms for the offline reranker, 500 ms for an external one. */
+    RERANK_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).optional(),
+    RERANK_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(100).default(50),
+    RERANK_BREAKER_VOLUME: z.coerce.number().int().min(1).max(10_000).default(5),
+    RERANK_BREAKER_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+    RERANK_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
@@ -121,6 +137,9 @@ export const ConfigSchema = z
         path: ['EMBEDDINGS_URL'],
         message: 'EMBEDDINGS_PROVIDER=openai needs EMBEDDINGS_URL and EMBEDDINGS_MODEL',
       });
+    }
+    if (c.RERANK_PROVIDER === 'http' && !c.RERANK_URL) {
+      ctx.addIssue({ code: 'custom', path: ['RERANK_URL'], message: 'RERANK_PROVIDER=http needs RERANK_URL' });
     }
   })
   .transform((c) => ({
@@ -180,6 +199,29 @@ export const ConfigSchema = z
       failMode: c.RATE_LIMIT_FAIL_MODE,
       keyPrefix: c.RATE_LIMIT_KEY_PREFIX,
     },
+    rerank: (() => {
+      const breaker = {
+        /** Opens when more than this share (%) of the calls in the window failed or timed out ... */
+        errorThresholdPercentage: c.RERANK_BREAKER_THRESHOLD,
+        /** ... and the window holds at least this many calls. */
+        volumeThreshold: c.RERANK_BREAKER_VOLUME,
+        windowMs: c.RERANK_BREAKER_WINDOW_MS,
+        /** Open this long, then one probe call decides (half-open). */
+        cooldownMs: c.RERANK_BREAKER_COOLDOWN_MS,
+      };
+      const common = { enabled: c.RERANK_ENABLED, breaker };
+      return (c.RERANK_PROVIDER ?? (c.RERANK_URL ? 'http' : 'offline')) === 'http'
+        ? {
+            ...common,
+            provider: 'http' as const,
+            url: c.RERANK_URL as string,
+            format: c.RERANK_FORMAT,
+            model: c.RERANK_MODEL,
+            apiKey: c.RERANK_API_KEY,
+            timeoutMs: c.RERANK_TIMEOUT_MS ?? 500,
+          }
+        : { ...common, provider: 'offline' as const, timeoutMs: c.RERANK_TIMEOUT_MS ?? 250 };
+    })(),
   }));
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -193,6 +235,9 @@ export const FILE_VARIABLES = [
   'ENGRAM_HASH_KEY',
   'EMBEDDINGS_API_KEY',
   'REDIS_URL',
+  'RERANK_API_KEY',
 ] as const;
 /** Secrets Engram generates for itself in embedded mode when none are given. */
 export const GENERATED_SECRETS = ['JWT_SECRET', 'ENGRAM_KEK', 'ENGRAM_HASH_KEY'] as const;
+/** Every variable the schema reads, for `engram serve --help`. */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.keys(ConfigSchema.in.shape);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ErrorCode, isAppError } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { trackRouteMethods } from './method-not-allowed.js';
 
 /** Fastify's own 4xx errors, mapped onto our stable codes. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -18,7 +19,13 @@ export function toAppError(err: FastifyError | Error): AppError {
   if (fastifyErr.validation) {
     // Text over its size limit is a payload problem (413), like a body over the body limit.
     const tooLong = fastifyErr.validation.some((v) => v.keyword === 'maxLength' && v.instancePath === '/text');
-    return new AppError(tooLong ? ErrorCode.PayloadTooLarge : ErrorCode.ValidationFailed, fastifyErr.message);
+    return new AppError(tooLong ? ErrorCode.PayloadTooLarge : ErrorCode.ValidationFailed, describeValidation(fastifyErr));
+  }
+  if (fastifyErr.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new AppError(
+      ErrorCode.UnsupportedMediaType,
+      `${fastifyErr.message}: send the body as JSON with the header content-type: application/json`,
+    );
   }
   const mapped = fastifyErr.code ? FASTIFY_CODES[fastifyErr.code] : undefined;
   if (mapped) return new AppError(mapped, fastifyErr.message);
@@ -27,6 +34,20 @@ export function toAppError(err: FastifyError | Error): AppError {
     return new AppError(ErrorCode.ValidationFailed, err instanceof SyntaxError ? 'malformed JSON body' : fastifyErr.message);
   }
   return new AppError(ErrorCode.Internal, 'internal error', { cause: err });
+}
+
+/**
+ * Fastify's validation message, made specific where Ajv's is not: an unknown field is named
+ * (`body has an unknown field "colour"`), so a client can see which one to drop.
+ */
+function describeValidation(err: FastifyError): string {
+  const first = err.validation?.[0];
+  const extra = first?.keyword === 'additionalProperties' ? (first.params as { additionalProperty?: unknown }).additionalProperty : undefined;
+  if (typeof extra === 'string') {
+    const where = `${err.validationContext ?? 'body'}${first!.instancePath.replaceAll('/', '.')}`;
+    return `${where} has an unknown field "${extra.slice(0, 64)}"`;
+  }
+  return err.message;
 }
 
 /** The one place errors become responses: `{code, detail, request_id}`; 5xx details stay in the log. */
@@ -47,9 +68,17 @@ export function registerErrorHandler(app: FastifyInstance): void {
     });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ code: ErrorCode.NotFound, detail: 'route not found', request_id: request.id }),
-  );
+  const allowedMethods = trackRouteMethods(app);
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = allowedMethods(request.url);
+    if (allowed.length > 0) {
+      return reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .send({ code: ErrorCode.MethodNotAllowed, detail: `${request.method} is not allowed here; allowed: ${allowed.join(', ')}`, request_id: request.id });
+    }
+    return reply.status(404).send({ code: ErrorCode.NotFound, detail: 'route not found', request_id: request.id });
+  });
 }
 
 function countError(metrics: Metrics | undefined, err: AppError) {

@@ -61,7 +61,13 @@ export async function openDatabase(cfg: DatabaseConfig, opts: OpenDatabaseOption
     return db;
   }
 
-  if (opts.migrate) await migrateDatabase(cfg, opts.embedding, opts.log);
+  if (opts.migrate) {
+    try {
+      await migrateDatabase(cfg, opts.embedding, opts.log);
+    } catch (err) {
+      throw explainMigrationFailure(err, cfg);
+    }
+  }
   const db = await openPostgres({ url: cfg.url, poolMax: cfg.poolMax, observer: opts.observer });
   try {
     await checkRoles(db.pool, opts);
@@ -88,3 +94,19 @@ async function checkRoles(db: Queryable, opts: OpenDatabaseOptions) {
     opts.warn(message);
   }
 }
+
+/**
+ * A login that may not change the schema (the usual app login) fails the start-up migration with
+ * "permission denied for schema public": say which login was used and the two ways out.
+ */
+function explainMigrationFailure(err: unknown, cfg: Extract<DatabaseConfig, { kind: 'postgres' }>): unknown {
+  const e = err as { code?: string; message?: string };
+  if (e?.code !== '42501') return err;
+  const login = new URL(cfg.ownerUrl).username || '(default user)';
+  const which = cfg.ownerUrl === cfg.url ? 'DATABASE_URL (DATABASE_OWNER_URL is unset)' : 'DATABASE_OWNER_URL';
+  return new Error(
+    `cannot apply migrations as "${login}" from ${which}: ${e.message}. MIGRATE_ON_START is on, so serve migrates first: ` +
+      'set DATABASE_OWNER_URL to the schema owner\'s login, or run `engram migrate` once as the owner and start with MIGRATE_ON_START=false',
+  );
+}
+

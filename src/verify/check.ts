@@ -19,6 +19,17 @@ export async function check(phase: string, name: string, body: () => Promise<str
   }
 }
 
+/** What each phase of the seed's staging checklist checks, as a reader would name it. */
+export const AREAS: Record<string, string> = {
+  '4A': 'database',
+  '4B': 'redis & rate limits',
+  '4C': 'metrics',
+  '4D': 'dashboard',
+  '4E': 'alert rules',
+  '4F': 'health',
+  '4G': 'security',
+};
+
 export const skip = (phase: string, name: string, detail: string): CheckResult => ({ phase, name, status: 'SKIP', detail });
 
 export function expectThat(condition: unknown, message: string): asserts condition {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { signToken, Scope } from '../auth/token-verifier.js';
-import { check, expectThat, skip, type CheckResult } from './check.js';
+import { AREAS, check, expectThat, skip, type CheckResult } from './check.js';
 import { databaseChecks } from './database-checks.js';
 import { httpChecks } from './http-checks.js';
 
@@ -124,6 +124,9 @@ export async function verify(opts: VerifyOptions): Promise<CheckResult[]> {
   return results;
 }
 
+/** One line per check: status, what was checked (area and check), and what was seen. */
 export function formatResults(results: CheckResult[]): string {
-  return results.map((r) => `${r.status.padEnd(4)}  ${r.phase}  ${r.name.padEnd(22)}  ${r.detail}`).join('\n');
+  return results
+    .map((r) => `${r.status.padEnd(4)}  ${`${AREAS[r.phase] ?? r.phase}: ${r.name}`.padEnd(42)}  ${r.detail}`)
+    .join('\n');
 }

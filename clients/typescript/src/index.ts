@@ -1,0 +1,21 @@
+export { EngramClient } from './client.js';
+export type {
+  AddOptions,
+  EngramClientOptions,
+  EraseResponse,
+  IndexRequest,
+  IndexResponse,
+  ListOptions,
+  Memory,
+  MemoryPage,
+  MemorySummary,
+  QueryRequest,
+  QueryResponse,
+  SearchFilters,
+  SearchOptions,
+  SearchResult,
+  UserOptions,
+} from './client.js';
+export { EngramError } from './errors.js';
+export type { CallOptions, FetchLike } from './transport.js';
+export type { components, operations, paths } from './openapi.js';

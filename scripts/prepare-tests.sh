@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Prepares this machine for `npm test` (run by npm as the `pretest` script): PostgreSQL 15 with
+# pgvector, Redis and the Prometheus binary, each installed or started only when missing, one line
+# per step. Quick when everything is in place. Installing needs root or passwordless sudo; without
+# them it stops at once, naming what is missing and the command that fixes it.
+#
+#   TEST_DATABASE_URL   use this PostgreSQL (superuser login, pgvector ≥ 0.8 available) instead of
+#                       the local one; nothing is installed or started for PostgreSQL then.
+#   TEST_REDIS_URL      likewise for Redis (default redis://127.0.0.1:6379, started when down).
+#   PROMETHEUS_BIN      the Prometheus binary (default /usr/bin/prometheus, installed when missing).
+#   ENGRAM_SKIP_TEST_PREPARE=1  skip all of this.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { echo "[prepare-tests] $*"; }
+die() { echo "[prepare-tests] ERROR: $*" >&2; exit 1; }
+
+if [[ "${ENGRAM_SKIP_TEST_PREPARE:-}" == 1 ]]; then say "ENGRAM_SKIP_TEST_PREPARE=1: skipped"; exit 0; fi
+
+PG_MAJOR=15
+PG_BIN=/usr/lib/postgresql/${PG_MAJOR}/bin
+PG_EXT=/usr/share/postgresql/${PG_MAJOR}/extension
+PG_LIB=/usr/lib/postgresql/${PG_MAJOR}/lib
+DEFAULT_PG_URL=postgres://postgres@127.0.0.1:5432/postgres
+PG_URL="${TEST_DATABASE_URL:-$DEFAULT_PG_URL}"
+REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+PROMETHEUS="${PROMETHEUS_BIN:-/usr/bin/prometheus}"
+
+# --- privileges ---------------------------------------------------------------------------------
+SUDO=()
+privileged=1
+if [[ "$(id -u)" -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO=(sudo -n); else privileged=0; fi
+fi
+as_root() { "${SUDO[@]}" "$@"; }
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
+
+local_pg=0
+[[ -z "${TEST_DATABASE_URL:-}" || "$PG_URL" == "$DEFAULT_PG_URL" ]] && local_pg=1
+pg_up() { pg_isready -q -d "$PG_URL" >/dev/null 2>&1; }
+redis_host_port() { local hp="${REDIS_URL#*://}"; hp="${hp##*@}"; hp="${hp%%/*}"; echo "${hp%%:*} ${hp##*:}"; }
+read -r REDIS_HOST REDIS_PORT <<<"$(redis_host_port)"
+[[ "$REDIS_PORT" == "$REDIS_HOST" ]] && REDIS_PORT=6379
+redis_up() { [[ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+local_redis=0
+[[ "$REDIS_HOST" == 127.0.0.1 || "$REDIS_HOST" == localhost ]] && local_redis=1
+pgvector_files() { [[ -f "$PG_EXT/vector.control" && -f "$PG_LIB/vector.so" ]]; }
+
+# --- what is missing, and can we fix it? --------------------------------------------------------
+need_root=()
+if (( local_pg )); then
+  [[ -x "$PG_BIN/postgres" ]] || need_root+=("PostgreSQL ${PG_MAJOR} server (apt-get install postgresql-${PG_MAJOR})")
+  pgvector_files || need_root+=("the pgvector extension (bash scripts/install-pgvector.sh)")
+  if [[ -x "$PG_BIN/postgres" ]] && ! pg_up && [[ "$(id -un)" != postgres ]]; then
+    need_root+=("a running PostgreSQL (pg_ctlcluster --skip-systemctl-redirect ${PG_MAJOR} main start)")
+  fi
+fi
+if (( local_redis )) && ! command -v redis-server >/dev/null 2>&1; then
+  need_root+=("Redis (apt-get install redis-server)")
+fi
+[[ -x "$PROMETHEUS" ]] || need_root+=("Prometheus (bash scripts/install-prometheus.sh)")
+
+if (( ${#need_root[@]} )) && (( ! privileged )); then
+  {
+    echo "[prepare-tests] ERROR: the tests need what this user ($(id -un)) cannot install or start without root or sudo:"
+    for item in "${need_root[@]}"; do echo "  - $item"; done
+    echo "Run the commands above as root (or run this once as root: bash scripts/prepare-tests.sh), or point"
+    echo "the tests at an existing PostgreSQL with pgvector: TEST_DATABASE_URL=postgres://USER@HOST:PORT/postgres npm test"
+  } >&2
+  exit 1
+fi
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+quiet() { "$@" >"$log" 2>&1 || { cat "$log" >&2; die "failed: $*"; }; }
+wait_for() { local what="$1"; shift; for _ in $(seq 1 60); do "$@" && return 0; sleep 0.5; done; die "$what did not come up within 30 s"; }
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+if (( local_pg )); then
+  if [[ ! -x "$PG_BIN/postgres" ]]; then
+    quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-${PG_MAJOR}" "postgresql-client-${PG_MAJOR}"
+    say "PostgreSQL ${PG_MAJOR}: installed from Debian's packages"
+  fi
+  if pg_up; then
+    say "PostgreSQL: running at ${PG_URL}"
+  else
+    if [[ "$(id -un)" == postgres ]]; then quiet pg_ctlcluster "$PG_MAJOR" main start
+    else quiet as_root pg_ctlcluster --skip-systemctl-redirect "$PG_MAJOR" main start </dev/null; fi
+    wait_for PostgreSQL pg_up
+    say "PostgreSQL: started cluster ${PG_MAJOR}/main, accepting connections at ${PG_URL}"
+  fi
+  if pgvector_files; then
+    say "pgvector: installed ($(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$PG_EXT/vector.control"))"
+  else
+    # install-pgvector.sh takes its fast path only on the control file; a half-removed install is rebuilt.
+    as_root rm -f "$PG_EXT/vector.control"
+    quiet as_root bash scripts/install-pgvector.sh
+    say "pgvector: built from Debian's source package and installed ($(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$PG_EXT/vector.control"))"
+  fi
+else
+  pg_up || die "PostgreSQL at TEST_DATABASE_URL=${PG_URL} is not reachable"
+  say "PostgreSQL: using TEST_DATABASE_URL=${PG_URL} (nothing installed or started)"
+fi
+has_vector="$(psql -X -At -d "$PG_URL" -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'" 2>&1)" \
+  || die "cannot query PostgreSQL at ${PG_URL}: ${has_vector}"
+[[ "$has_vector" == 1 ]] || die "the PostgreSQL at ${PG_URL} has no pgvector extension available"
+
+# --- Redis --------------------------------------------------------------------------------------
+if redis_up; then
+  say "Redis: running at ${REDIS_HOST}:${REDIS_PORT}"
+elif (( local_redis )); then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    quiet as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
+  fi
+  quiet redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no </dev/null
+  wait_for Redis redis_up
+  say "Redis: started on ${REDIS_HOST}:${REDIS_PORT} (no persistence)"
+else
+  die "Redis at TEST_REDIS_URL=${REDIS_URL} is not reachable"
+fi
+
+# --- Prometheus ---------------------------------------------------------------------------------
+if [[ -x "$PROMETHEUS" ]]; then
+  say "Prometheus: installed (${PROMETHEUS})"
+else
+  quiet bash scripts/install-prometheus.sh
+  say "Prometheus: installed Debian's prometheus package ($("$PROMETHEUS" --version 2>&1 | head -n 1)), no daemon left running"
+fi

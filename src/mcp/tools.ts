@@ -1,0 +1,127 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { Limits, Patterns } from '../memory/limits.js';
+import type { ApiResponse, EngramApi } from './api.js';
+
+const API = '/api/v1/memory';
+
+const MemoryId = z.string().uuid().describe('The id of a memory, as returned by add_memory, search_memories or list_memories');
+const Metadata = z
+  .record(z.string().regex(new RegExp(Patterns.metadataKey)), z.unknown())
+  .describe('Optional JSON object stored with the memory (unencrypted, filterable), e.g. {"topic":"travel"}');
+
+/** What a tool returns: a short text for the model, and the API's JSON as structured content. */
+function result(res: ApiResponse, text: (body: Record<string, unknown>) => string): CallToolResult {
+  const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
+  if (res.status >= 400) {
+    return {
+      isError: true,
+      content: [{ type: 'text', text: `${String(body.code ?? `HTTP_${res.status}`)}: ${String(body.detail ?? 'request failed')}` }],
+      structuredContent: body,
+    };
+  }
+  return { content: [{ type: 'text', text: text(body) }], structuredContent: body };
+}
+
+const line = (m: Record<string, unknown>) =>
+  `[${String(m.memory_id)}] ${String(m.text ?? '')}${m.created_at ? ` (${String(m.created_at)})` : ''}`;
+
+/**
+ * Engram as an MCP server: the tools agent hosts know from mem0. The user is always the token's
+ * subject: no tool takes a user id (unknown arguments are refused), so a model cannot be talked
+ * into reading another user's memories. `subject` is that subject (verified by the service).
+ */
+export function createMcpServer(api: EngramApi, version: string, subject: string): McpServer {
+  const server = new McpServer({ name: 'engram', version });
+  // The token's subject, named explicitly in the bodies that take a user id: the same user the
+  // service would default to, never one a tool argument chose.
+  const user = { user_id: subject };
+
+  server.registerTool(
+    'add_memory',
+    {
+      title: 'Add a memory',
+      description:
+        "Store something worth remembering about the user (a fact, a preference, an event). Engram encrypts it and makes it searchable. Use one call per self-contained piece of information.",
+      inputSchema: z
+        .object({
+          text: z.string().min(1).max(Limits.textBytes).describe('The memory, in plain language, e.g. "Alice is allergic to peanuts"'),
+          source: z.string().regex(new RegExp(Patterns.source)).optional().describe('Where it came from, e.g. "chat"'),
+          metadata: Metadata.optional(),
+        })
+        .strict(),
+    },
+    async ({ text, source, metadata }) =>
+      result(await api('POST', `${API}/index`, { body: { ...user, text, source, metadata } }), (b) => `Stored memory ${String(b.memory_id)}.`),
+  );
+
+  server.registerTool(
+    'search_memories',
+    {
+      title: 'Search memories',
+      description:
+        "Find the user's memories most relevant to a question or topic, best first. Call it before answering anything that depends on what the user said earlier.",
+      inputSchema: z
+        .object({
+          query: z.string().min(1).max(Limits.queryChars).describe('What to look for, as a question or keywords'),
+          limit: z.number().int().min(1).max(Limits.kMax).optional().describe(`How many results (default ${Limits.kDefault})`),
+          source: z.string().regex(new RegExp(Patterns.source)).optional().describe('Only memories from this source'),
+        })
+        .strict(),
+    },
+    async ({ query, limit, source }) =>
+      result(
+        await api('POST', `${API}/query`, { body: { ...user, query, k: limit, filters: source ? { source } : undefined } }),
+        (b) => {
+          const hits = (b.results as Record<string, unknown>[] | undefined) ?? [];
+          if (hits.length === 0) return 'No matching memories.';
+          return hits.map((h, i) => `${i + 1}. (score ${Number(h.score).toFixed(3)}) ${line(h)}`).join('\n');
+        },
+      ),
+  );
+
+  server.registerTool(
+    'get_memory',
+    {
+      title: 'Get a memory',
+      description: 'Read one memory in full by its id.',
+      inputSchema: z.object({ memory_id: MemoryId }).strict(),
+    },
+    async ({ memory_id }) => result(await api('GET', `${API}/${memory_id}`), (b) => line(b)),
+  );
+
+  server.registerTool(
+    'list_memories',
+    {
+      title: 'List memories',
+      description: "List the user's memories, newest first, a page at a time. Pass next_cursor back as cursor for the next page.",
+      inputSchema: z
+        .object({
+          limit: z.number().int().min(1).max(Limits.pageMax).optional().describe(`Memories per page (default ${Limits.pageDefault})`),
+          cursor: z.string().max(200).optional().describe('next_cursor from the previous page'),
+        })
+        .strict(),
+    },
+    async ({ limit, cursor }) =>
+      result(await api('GET', API, { query: { limit, cursor } }), (b) => {
+        const memories = (b.memories as Record<string, unknown>[] | undefined) ?? [];
+        const lines = memories.map(line);
+        if (b.next_cursor) lines.push(`(more: cursor ${String(b.next_cursor)})`);
+        return lines.length ? lines.join('\n') : 'No memories.';
+      }),
+  );
+
+  server.registerTool(
+    'delete_memory',
+    {
+      title: 'Delete a memory',
+      description: 'Delete one memory by its id, e.g. when the user asks to forget something or it is wrong.',
+      inputSchema: z.object({ memory_id: MemoryId }).strict(),
+      annotations: { destructiveHint: true },
+    },
+    async ({ memory_id }) => result(await api('DELETE', `${API}/${memory_id}`), () => `Deleted memory ${memory_id}.`),
+  );
+
+  return server;
+}

@@ -1,0 +1,105 @@
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngramClient, EngramError } from '../../clients/typescript/src/index.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { backend } from '../helpers/database.js';
+
+/** The TypeScript client against the real service on a real port (no mocks). */
+describe(`TypeScript client (${backend()})`, () => {
+  let t: TestApp;
+  let baseUrl: string;
+  let alice: EngramClient;
+
+  beforeAll(async () => {
+    // A small read budget in short windows, so a 429 with Retry-After is reachable.
+    t = await createTestApp({ env: { RATE_LIMIT_WINDOW_SEC: '1', RATE_LIMIT_READ_PER_MIN: '180' } });
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    alice = new EngramClient({ baseUrl, token: await t.token('alice'), userId: 'alice' });
+  });
+  afterAll(() => t.close());
+
+  it('add, search, get, list, export, delete', async () => {
+    const added = await alice.add('Alice keeps bees on her rooftop in Lisbon.', { source: 'chat', metadata: { topic: 'hobby' } });
+    await alice.add('Alice is learning the cello.');
+    expect(added.memory_id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const hits = await alice.search('what insects does she keep?', { k: 2, filters: { source: 'chat' } });
+    expect(hits[0]).toMatchObject({ memory_id: added.memory_id, source: 'chat' });
+
+    const memory = await alice.get(added.memory_id);
+    expect(memory).toMatchObject({ text: 'Alice keeps bees on her rooftop in Lisbon.', metadata: { topic: 'hobby' } });
+
+    const listed: string[] = [];
+    for await (const m of alice.list({ pageSize: 1 })) listed.push(m.text);
+    expect(listed).toEqual(['Alice is learning the cello.', 'Alice keeps bees on her rooftop in Lisbon.']);
+    expect((await alice.getAll()).map((m) => m.memory_id)).toContain(added.memory_id);
+
+    const exported: string[] = [];
+    for await (const m of alice.export()) exported.push(m.text);
+    expect(exported.sort()).toEqual([...listed].sort());
+
+    await alice.delete(added.memory_id);
+    const gone = await alice.get(added.memory_id).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(EngramError);
+    expect(gone).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+  });
+
+  it("throws the service's code for another user's data, and deleteAll erases the user", async () => {
+    const bob = new EngramClient({ baseUrl, token: await t.token('bob'), userId: 'bob' });
+    const err = await bob.search('bees', { userId: 'alice' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'EngramError', status: 403, code: 'CROSS_TENANT' });
+    expect((err as EngramError).requestId).toBeTruthy();
+
+    await bob.add('Bob likes chess.');
+    expect(await bob.deleteAll()).toEqual({ memories_deleted: 1, key_destroyed: true });
+    expect(await bob.getAll()).toEqual([]);
+  });
+
+  it('retries a 429, waiting as Retry-After says, and then succeeds', async () => {
+    const carol = new EngramClient({ baseUrl, token: await t.token('carol'), userId: 'carol', maxRetries: 5 });
+    const statuses: number[] = [];
+    const watching = new EngramClient({
+      baseUrl,
+      token: await t.token('carol'),
+      maxRetries: 5,
+      fetch: async (url, init) => {
+        const res = await fetch(url, init);
+        statuses.push(res.status);
+        return res;
+      },
+    });
+    // Spend the 3-request window, then ask again: the client waits for the next window.
+    await Promise.all([carol.page(), carol.page(), carol.page()]);
+    const page = await watching.page();
+    expect(page.memories).toEqual([]);
+    expect(statuses).toContain(429);
+    expect(statuses.at(-1)).toBe(200);
+  });
+
+  it('gives up with RATE_LIMITED when retries are off', async () => {
+    const dave = new EngramClient({ baseUrl, token: await t.token('dave'), maxRetries: 0 });
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => dave.page()));
+    const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+  });
+
+  it('honours an AbortSignal and a timeout', async () => {
+    const aborted = await alice.search('bees', { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(aborted).toMatchObject({ code: 'ABORTED', status: 0 });
+    const slow = new EngramClient({
+      baseUrl,
+      token: await t.token('alice'),
+      timeoutMs: 50,
+      // A server that never answers in time: the request is held for longer than the timeout.
+      fetch: (url, init) => new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason))),
+    });
+    expect(await slow.getAll().catch((e: unknown) => e)).toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('refuses a forged token with UNAUTHENTICATED', async () => {
+    const forged = new EngramClient({ baseUrl, token: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.' });
+    expect(await forged.getAll().catch((e: unknown) => e)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+  });
+});
