@@ -150,7 +150,7 @@ const contentTypes = fc.constantFrom(
   '',
 );
 
-function authHeader(w: FuzzWorld): fc.Arbitrary<{ authorization?: string; actingUser?: string }> {
+export function authHeader(w: FuzzWorld): fc.Arbitrary<{ authorization?: string; actingUser?: string }> {
   const valid = w.users.map((u) => fc.constant({ authorization: `Bearer ${w.tokens[`valid:${u}`]}`, actingUser: u }));
   // Labels are `<kind>:<user>`; a read-only token still acts as its user, a forged one as nobody.
   const other = Object.entries(w.tokens)
@@ -244,5 +244,29 @@ export function requestFor(op: Operation, world: FuzzWorld): fc.Arbitrary<FuzzRe
       if (r.requestId !== null) headers['x-request-id'] = headerSafe(r.requestId);
       return { method: r.method, url, headers, payload: r.body, operationId: op.operationId, actingUser: r.auth.actingUser, mode: m };
     });
+  });
+}
+
+const MCP_TOOLS = ['add_memory', 'search_memories', 'get_memory', 'list_memories', 'delete_memory', 'no_such_tool'];
+const MCP_ARGS = ['text', 'query', 'memory_id', 'id', 'source', 'metadata', 'limit', 'k', 'cursor', 'filters', 'user_id'];
+
+/**
+ * /mcp is hidden from the OpenAPI document (JSON-RPC, not REST): tool calls with valid-looking and
+ * hostile arguments, other JSON-RPC methods, and junk. Its tools call the API in-process.
+ */
+export function mcpRequest(w: FuzzWorld): fc.Arbitrary<FuzzRequest> {
+  const args = fc.dictionary(fc.constantFrom(...MCP_ARGS), fc.oneof(validValue({ type: 'string' }, w), validUuidPool(w), hostileJson, freeJson), { maxKeys: 4 });
+  const call = fc.record({ tool: fc.constantFrom(...MCP_TOOLS), args }).map(({ tool, args: a }) => ({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name: tool, arguments: a },
+  }));
+  const other = fc.record({ jsonrpc: fc.constantFrom('2.0', '1.0'), id: fc.oneof(fc.integer(), hostileString), method: fc.oneof(fc.constantFrom('tools/list', 'initialize', 'ping', 'resources/list'), hostileString), params: hostileJson });
+  const body = fc.oneof({ weight: 6, arbitrary: call.map(toJson) }, { weight: 2, arbitrary: other.map(toJson) }, { weight: 2, arbitrary: hostileJson.map(toJson) });
+  return fc.tuple(authHeader(w), body, fc.constantFrom('application/json, text/event-stream', 'application/json', '*/*')).map(([auth, payload, accept]) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept };
+    if (auth.authorization !== undefined) headers.authorization = headerSafe(auth.authorization);
+    return { method: 'POST', url: '/mcp', headers, payload, operationId: 'mcp', actingUser: auth.actingUser, mode: 'mutated' as const };
   });
 }
