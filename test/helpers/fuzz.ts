@@ -255,7 +255,12 @@ const MCP_ARGS = ['text', 'query', 'memory_id', 'id', 'source', 'metadata', 'lim
  * hostile arguments, other JSON-RPC methods, and junk. Its tools call the API in-process.
  */
 export function mcpRequest(w: FuzzWorld): fc.Arbitrary<FuzzRequest> {
-  const args = fc.dictionary(fc.constantFrom(...MCP_ARGS), fc.oneof(validValue({ type: 'string' }, w), validUuidPool(w), hostileJson, freeJson), { maxKeys: 4 });
+  // Known memory ids only where an id goes: stored text holding the other user's id would look like a leak.
+  const arg = (key: string) =>
+    ['memory_id', 'id'].includes(key) ? fc.oneof(validUuidPool(w), hostileJson) : fc.oneof(validValue({ type: 'string' }, w), hostileJson, freeJson);
+  const args = fc
+    .uniqueArray(fc.constantFrom(...MCP_ARGS), { maxLength: 4 })
+    .chain((keys) => fc.tuple(...keys.map((k) => arg(k))).map((values) => Object.fromEntries(keys.map((k, i) => [k, values[i]]))));
   const call = fc.record({ tool: fc.constantFrom(...MCP_TOOLS), args }).map(({ tool, args: a }) => ({
     jsonrpc: '2.0',
     id: 1,
