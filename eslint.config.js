@@ -25,6 +25,7 @@ export default tseslint.config(
       'src/verify/**',
       'src/mcp/**',
       'src/search/**',
+      'src/summarize/**',
     ],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['fastify', '@fastify/*', '**/http/**'], message: 'The domain and infrastructure layers must not depend on HTTP.' }] }],

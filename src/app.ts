@@ -7,6 +7,7 @@ import { DataKeys } from './crypto/data-keys.js';
 import { createUserHasher } from './crypto/user-hash.js';
 import { createEmbedder } from './embed/create-embedder.js';
 import type { Embedder } from './embed/embedder.js';
+import { EntityService } from './entities/entity-service.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { loggerOptions } from './http/logging.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
@@ -24,6 +25,7 @@ import type { Database, Queryable } from './store/database.js';
 import { keyRepository } from './store/key-repository.js';
 import { VERSION } from './version.js';
 import { openDatabase } from './store/open.js';
+import { createSummarizer } from './summarize/create-summarizer.js';
 
 export interface AppOverrides {
   /** An embedder the caller owns (tests share one); otherwise built from config and closed with the app. */
@@ -95,13 +97,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
 
   const hashUser = createUserHasher(config.keys.hashKey);
-  const memory = new MemoryService({
-    db,
-    embedder,
-    dataKeys: new DataKeys<Queryable>(config.keys.kek, keyRepository),
-    hashUser,
-    metrics,
-  });
+  const dataKeys = new DataKeys<Queryable>(config.keys.kek, keyRepository);
+  const memory = new MemoryService({ db, embedder, dataKeys, hashUser, metrics, vectorSearch: config.vectorSearch });
+  const entities = new EntityService({ db, dataKeys, hashUser, metrics });
   const database = db;
   metrics.watchPool(() => database.stats());
   if (config.rateLimit.enabled) {
@@ -110,7 +108,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   }
   await app.register(healthRoutes, { db, embedder });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
-  await app.register(memoryRoutes, { prefix: '/api/v1/memory', memory, verifier });
+  const summarizer = createSummarizer(config.llm, { db, embedder, dataKeys, hashUser, metrics, memory });
+  app.addHook('onClose', async () => summarizer.close());
+  await app.register(memoryRoutes, {
+    prefix: '/api/v1/memory',
+    memory,
+    verifier,
+    entities,
+    entitiesOnIngest: config.entities.onIngest,
+    summarizer,
+  });
   await app.register(mcpRoutes, { verifier, version: VERSION });
   return app;
 }

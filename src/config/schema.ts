@@ -102,6 +102,11 @@ export const ConfigSchema = z
     RATE_LIMIT_KEY_PREFIX: z.string().trim().min(1).max(100).default('engram:rl:'),
     REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
 
+    // Filtered vector search (src/store/memory-repository.ts, docs/ARCHITECTURE.md "Filtered vector search").
+    VECTOR_SEARCH_EXACT_BELOW: z.coerce.number().int().min(1).max(10_000_000).default(2000),
+    VECTOR_SEARCH_EF_SEARCH: z.coerce.number().int().min(1).max(1000).default(100),
+    VECTOR_SEARCH_MAX_SCAN_TUPLES: z.coerce.number().int().min(1).max(100_000_000).default(20_000),
+
     // Reranking (src/search/rerank/): an offline reranker by default, or an external /rerank endpoint,
     // under a time budget and a circuit breaker. Queries still answer (un-reranked) when it fails.
     RERANK_ENABLED: bool.default(true),
@@ -117,6 +122,19 @@ export const ConfigSchema = z
     RERANK_BREAKER_VOLUME: z.coerce.number().int().min(1).max(10_000).default(5),
     RERANK_BREAKER_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
     RERANK_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+
+    // Knowledge graph (src/entities/). On: every ingest also extracts and persists its entities
+    // (off by default: it costs more than 20% of ingest throughput, see docs/BENCHMARKS.md).
+    ENTITIES_ON_INGEST: bool.default(false),
+
+    // Summaries (src/summarize/): the optional LLM method, any OpenAI-compatible chat-completions
+    // endpoint. Unset LLM_URL: summaries are extractive only (offline). See docs/SECURITY.md.
+    LLM_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    LLM_MODEL: optionalString,
+    LLM_API_KEY: optionalString,
+    LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+    LLM_MAX_INPUT_CHARS: z.coerce.number().int().min(1000).max(1_000_000).default(24_000),
+    LLM_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
@@ -130,6 +148,9 @@ export const ConfigSchema = z
           ctx.addIssue({ code: 'custom', path: [name], message: `${name} is required in production with JWT_PUBLIC_KEY or JWT_JWKS_URL` });
         }
       }
+    }
+    if (c.LLM_URL && !c.LLM_MODEL) {
+      ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: 'LLM_URL needs LLM_MODEL' });
     }
     if (c.EMBEDDINGS_PROVIDER === 'openai' && (!c.EMBEDDINGS_URL || !c.EMBEDDINGS_MODEL)) {
       ctx.addIssue({
@@ -199,6 +220,13 @@ export const ConfigSchema = z
       failMode: c.RATE_LIMIT_FAIL_MODE,
       keyPrefix: c.RATE_LIMIT_KEY_PREFIX,
     },
+    /** Users with fewer chunks than exactBelow are searched exactly; larger ones through HNSW. */
+    vectorSearch: {
+      exactBelow: c.VECTOR_SEARCH_EXACT_BELOW,
+      efSearch: c.VECTOR_SEARCH_EF_SEARCH,
+      maxScanTuples: c.VECTOR_SEARCH_MAX_SCAN_TUPLES,
+    },
+
     rerank: (() => {
       const breaker = {
         /** Opens when more than this share (%) of the calls in the window failed or timed out ... */
@@ -222,6 +250,18 @@ export const ConfigSchema = z
           }
         : { ...common, provider: 'offline' as const, timeoutMs: c.RERANK_TIMEOUT_MS ?? 250 };
     })(),
+    entities: { onIngest: c.ENTITIES_ON_INGEST },
+    /** The summarizer's optional LLM; undefined: extractive only. */
+    llm: c.LLM_URL
+      ? {
+          url: c.LLM_URL,
+          model: c.LLM_MODEL as string,
+          apiKey: c.LLM_API_KEY,
+          timeoutMs: c.LLM_TIMEOUT_MS,
+          maxInputChars: c.LLM_MAX_INPUT_CHARS,
+          breakerResetMs: c.LLM_BREAKER_RESET_MS,
+        }
+      : undefined,
   }));
 
 export type Config = z.output<typeof ConfigSchema>;
@@ -236,6 +276,7 @@ export const FILE_VARIABLES = [
   'EMBEDDINGS_API_KEY',
   'REDIS_URL',
   'RERANK_API_KEY',
+  'LLM_API_KEY',
 ] as const;
 /** Secrets Engram generates for itself in embedded mode when none are given. */
 export const GENERATED_SECRETS = ['JWT_SECRET', 'ENGRAM_KEK', 'ENGRAM_HASH_KEY'] as const;

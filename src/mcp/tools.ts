@@ -123,5 +123,53 @@ export function createMcpServer(api: EngramApi, version: string, subject: string
     async ({ memory_id }) => result(await api('DELETE', `${API}/${memory_id}`), () => `Deleted memory ${memory_id}.`),
   );
 
+  server.registerTool(
+    'summarize_memories',
+    {
+      title: 'Summarize memories',
+      description:
+        "Summarize the user's memories about a topic (query), or specific memories (memory_ids). Every summary sentence cites the memories it came from. Use style 'timeline' for what happened when.",
+      inputSchema: z
+        .object({
+          query: z.string().min(1).max(Limits.queryChars).optional().describe('The topic to summarize, e.g. "her travel plans"'),
+          memory_ids: z.array(MemoryId).min(1).max(100).optional().describe('Or: exactly these memories'),
+          style: z.enum(['bullets', 'paragraph', 'tldr', 'timeline']).optional().describe('Default bullets'),
+          max_sentences: z.number().int().min(1).max(50).optional().describe('At most this many sentences (default 5)'),
+        })
+        .strict()
+        .refine((a) => (a.query === undefined) !== (a.memory_ids === undefined), { message: 'give either query or memory_ids' }),
+    },
+    async ({ query, memory_ids, style, max_sentences }) =>
+      result(
+        await api('POST', `${API}/summarize`, { body: { ...user, query, memory_ids, style, max_sentences } }),
+        (b) => String(b.summary || 'Nothing to summarize.'),
+      ),
+  );
+
+  server.registerTool(
+    'extract_entities',
+    {
+      title: 'Extract entities',
+      description:
+        'Find the people, organizations, places, dates, amounts and other entities, and how they relate, in a text or in stored memories. With persist=true they are added to the user\'s knowledge graph.',
+      inputSchema: z
+        .object({
+          text: z.string().min(1).max(Limits.textBytes).optional().describe('A text to analyse'),
+          memory_ids: z.array(MemoryId).min(1).max(50).optional().describe('Or: stored memories to analyse'),
+          persist: z.boolean().optional().describe("Add what is found to the user's graph (default false)"),
+        })
+        .strict()
+        .refine((a) => (a.text === undefined) !== (a.memory_ids === undefined), { message: 'give either text or memory_ids' }),
+    },
+    async ({ text, memory_ids, persist }) =>
+      result(await api('POST', `${API}/entities`, { body: { ...user, text, memory_ids, persist } }), (b) => {
+        const entities = (b.entities as { name: string; type: string }[] | undefined) ?? [];
+        const relations = (b.relationships as { source: string; predicate: string; target: string }[] | undefined) ?? [];
+        const lines = entities.map((e) => `${e.name} (${e.type})`);
+        for (const r of relations.slice(0, 20)) lines.push(`${r.source} —${r.predicate}→ ${r.target}`);
+        return lines.length ? lines.join('\n') : 'No entities found.';
+      }),
+  );
+
   return server;
 }

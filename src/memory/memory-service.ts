@@ -7,7 +7,12 @@ import { Errors } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Database, Queryable } from '../store/database.js';
 import { keyRepository } from '../store/key-repository.js';
-import { memoryRepository, type MemoryRow, type SearchFilters } from '../store/memory-repository.js';
+import {
+  memoryRepository,
+  type MemoryRow,
+  type SearchFilters,
+  type VectorSearchOptions,
+} from '../store/memory-repository.js';
 import { chunkText } from './chunker.js';
 import { assertFilterDate, assertMemoryId, assertMetadata, decodeCursor, encodeCursor } from './input-checks.js';
 import { Limits } from './limits.js';
@@ -59,6 +64,8 @@ export interface MemoryServiceDeps {
   dataKeys: DataKeys<Queryable>;
   hashUser: UserHasher;
   metrics: Metrics;
+  /** How the vector search trades recall for time (VECTOR_SEARCH_*); defaults when absent. */
+  vectorSearch?: VectorSearchOptions;
 }
 
 const elapsedMs = (since: number) => performance.now() - since;
@@ -148,6 +155,7 @@ export class MemoryService {
         this.deps.embedder.dimensions,
         k,
         filters,
+        this.deps.vectorSearch,
       );
       if (hits.length === 0) return [];
       const dek = await this.requireKey(tx, userHash);

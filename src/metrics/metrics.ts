@@ -145,9 +145,41 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: r,
     }),
+    entityLatency: new Histogram({
+      name: 'memory_entities_latency_ms',
+      help: 'Knowledge-graph latency in the domain (read, extract, persist or look up), ms, by operation',
+      labelNames: ['operation'] as const,
+      buckets: LATENCY_MS,
+      registers: r,
+    }),
+    entityOperations: new Counter({
+      name: 'memory_entities_operations_total',
+      help: 'Knowledge-graph operations (extract, lookup, ingest) by outcome',
+      labelNames: ['operation', 'outcome'] as const,
+      registers: r,
+    }),
     decryptFailures: new Counter({
       name: 'memory_decrypt_failures_total',
       help: 'Requests answered DECRYPT_FAILED: a stored ciphertext failed its integrity check, or its key is gone',
+      registers: r,
+    }),
+    // --- summaries (src/summarize/) ---
+    summarizeLatency: new Histogram({
+      name: 'memory_summarize_latency_ms',
+      help: 'Summarize latency in the domain (load, decrypt, embed or LLM, compose), ms, by the method that answered',
+      labelNames: ['method'] as const,
+      buckets: LATENCY_MS,
+      registers: r,
+    }),
+    summaries: new Counter({
+      name: 'memory_summaries_total',
+      help: 'Summarize requests by the method that answered (extractive, llm) and outcome (ok, fallback, error)',
+      labelNames: ['method', 'outcome'] as const,
+      registers: r,
+    }),
+    summarizeLlmBreakerState: new Gauge({
+      name: 'memory_summarize_llm_circuit_breaker_state',
+      help: 'Summarizer LLM circuit breaker: 0 closed, 1 half-open, 2 open',
       registers: r,
     }),
     dbPoolConnections: new Gauge({

@@ -33,5 +33,13 @@ export function isRlsViolation(err: unknown): boolean {
 
 export const APP_ROLE = 'engram_app';
 /** Tables holding tenant rows: each has user_hash, forced RLS and the four policies. */
-export const TENANT_TABLES = ['user_keys', 'memories', 'memory_chunks'] as const;
+export const TENANT_TABLES = [
+  'user_keys',
+  'memories',
+  'memory_chunks',
+  'entities',
+  'entity_aliases',
+  'entity_mentions',
+  'entity_relationships',
+] as const;
 

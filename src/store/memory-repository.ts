@@ -136,9 +136,10 @@ export const memoryRepository = {
   },
 
   /**
-   * Cosine nearest neighbours over the HNSW index. Iterative scans (pgvector ≥ 0.8) keep walking
-   * the graph when the tenant and filter predicates discard candidates, so k results still come
-   * back for a small tenant in a large table.
+   * The user's k nearest chunks by cosine distance, with the filters applied. Exact for users with
+   * few matching chunks, HNSW (iterative scan) otherwise, and exact again whenever the index comes back
+   * short: a user with at least k matching chunks always gets k results. See VectorSearchOptions below.
+   * `options` defaults to DEFAULT_VECTOR_SEARCH (the VECTOR_SEARCH_* settings).
    */
   async search(
     tx: Queryable,
@@ -147,54 +148,111 @@ export const memoryRepository = {
     dimensions: number,
     k: number,
     filters: SearchFilters,
+    options: VectorSearchOptions = DEFAULT_VECTOR_SEARCH,
   ): Promise<ChunkHit[]> {
-    await tx.query(`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true)`, [
-      String(Math.max(40, k * 2)),
-    ]);
-    const params: unknown[] = [userHash, vectorLiteral(embedding), k];
-    const where = ['user_hash = $1'];
-    if (filters.source !== undefined) {
-      params.push(filters.source);
-      where.push(`source = $${params.length}`);
-    }
-    if (filters.metadata && Object.keys(filters.metadata).length > 0) {
-      params.push(JSON.stringify(filters.metadata));
-      where.push(`metadata @> $${params.length}::jsonb`);
-    }
-    if (filters.createdAfter) {
-      params.push(filters.createdAfter);
-      where.push(`created_at >= $${params.length}`);
-    }
-    if (filters.createdBefore) {
-      params.push(filters.createdBefore);
-      where.push(`created_at < $${params.length}`);
-    }
-    const distance = `(embedding::vector(${dimensions}) <=> $2::vector(${dimensions}))`;
-    // relaxed_order may return rows slightly out of order; the outer ORDER BY restores it.
-    const { rows } = await tx.query<{
-      id: string;
-      memory_id: string;
-      ciphertext: Uint8Array;
-      source: string | null;
-      metadata: Record<string, unknown>;
-      created_at: Date;
-      distance: number;
-    }>(
-      `SELECT * FROM (
-         SELECT id, memory_id, ciphertext, source, metadata, created_at, ${distance} AS distance
-           FROM memory_chunks WHERE ${where.join(' AND ')}
-          ORDER BY ${distance} LIMIT $3
-       ) hits ORDER BY distance, id`,
-      params,
+    const { where, params } = searchPredicate(userHash, filters);
+    const query = vectorLiteral(embedding);
+    // How many chunks the user has, counted up to the threshold only: an index-only scan of at most
+    // exactBelow entries of (user_hash, created_at), cheap whatever the user's size.
+    const { rows: counted } = await tx.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM memory_chunks WHERE user_hash = $1 LIMIT $2) s`,
+      [userHash, options.exactBelow],
     );
-    return rows.map((r) => ({
-      chunkId: r.id,
-      memoryId: r.memory_id,
-      ciphertext: r.ciphertext,
-      source: r.source,
-      metadata: r.metadata,
-      createdAt: r.created_at,
-      score: 1 - Number(r.distance),
-    }));
+    const userChunks = counted[0]?.n ?? 0;
+    if (userChunks === 0) return [];
+    if (userChunks < options.exactBelow) return exactSearch(tx, where, [...params, query, k], dimensions);
+
+    // Unfiltered, a large user's rows are many: the planner may still cost a sort of all of them
+    // below the walk (it does not see that each row's vector is read from TOAST), and that exact
+    // sort grows with the user. enable_sort = off steers it to the index; it is put back after.
+    const steer = params.length === 1; // the user hash alone: no filters
+    await tx.query(
+      `SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true),
+              set_config('hnsw.max_scan_tuples', $2, true)${steer ? `, set_config('enable_sort', 'off', true)` : ''}`,
+      [String(Math.max(options.efSearch, k)), String(options.maxScanTuples)],
+    );
+    const n = params.length;
+    const distance = `(embedding::vector(${dimensions}) <=> $${n + 1}::vector(${dimensions}))`;
+    // relaxed_order may return rows slightly out of order; the outer ORDER BY restores it.
+    const { rows } = await tx.query<DbHit>(
+      `SELECT * FROM (
+         SELECT ${HIT_COLUMNS}, ${distance} AS distance
+           FROM memory_chunks WHERE ${where}
+          ORDER BY ${distance} LIMIT $${n + 2}
+       ) hits ORDER BY distance, id`,
+      [...params, query, k],
+    );
+    if (steer) await tx.query(`SELECT set_config('enable_sort', 'on', true)`);
+    // The graph walk stops at max_scan_tuples: when the filters keep too few of the rows it visits
+    // (a user's chunks far from the query among another user's), the exact scan has the answer.
+    if (rows.length < k) return exactSearch(tx, where, [...params, query, k], dimensions);
+    return rows.map(toHit);
   },
 };
+
+/**
+ * How memoryRepository.search finds neighbours (docs/ARCHITECTURE.md, "Filtered vector search"):
+ * - exactBelow: users with fewer chunks than this are scanned exactly (recall 1, every row fetched);
+ * - efSearch: the HNSW candidate list (hnsw.ef_search, at least k) for larger users: recall vs time;
+ * - maxScanTuples: how many index tuples an iterative scan may visit (hnsw.max_scan_tuples) before
+ *   giving up; a short answer then falls back to the exact scan.
+ */
+export interface VectorSearchOptions {
+  exactBelow: number;
+  efSearch: number;
+  maxScanTuples: number;
+}
+
+export const DEFAULT_VECTOR_SEARCH: VectorSearchOptions = { exactBelow: 2000, efSearch: 100, maxScanTuples: 20_000 };
+
+const HIT_COLUMNS = 'id, memory_id, ciphertext, source, metadata, created_at';
+
+type DbHit = {
+  id: string;
+  memory_id: string;
+  ciphertext: Uint8Array;
+  source: string | null;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+  distance: number;
+};
+
+const toHit = (r: DbHit): ChunkHit => ({
+  chunkId: r.id,
+  memoryId: r.memory_id,
+  ciphertext: r.ciphertext,
+  source: r.source,
+  metadata: r.metadata,
+  createdAt: r.created_at,
+  score: 1 - Number(r.distance),
+});
+
+/** The tenant predicate and the filters: `$1` is the user hash, the filters' values follow. */
+function searchPredicate(userHash: string, filters: SearchFilters) {
+  const params: unknown[] = [userHash];
+  const where = ['user_hash = $1'];
+  const add = (value: unknown) => `$${params.push(value)}`;
+  if (filters.source !== undefined) where.push(`source = ${add(filters.source)}`);
+  if (filters.metadata && Object.keys(filters.metadata).length > 0) {
+    where.push(`metadata @> ${add(JSON.stringify(filters.metadata))}::jsonb`);
+  }
+  if (filters.createdAfter) where.push(`created_at >= ${add(filters.createdAfter)}`);
+  if (filters.createdBefore) where.push(`created_at < ${add(filters.createdBefore)}`);
+  return { where: where.join(' AND '), params };
+}
+
+/**
+ * Every matching row of the user, ordered by true distance. `embedding <=> q` without the
+ * `::vector(N)` cast is not the indexed expression, so the planner cannot take the HNSW index: it
+ * reads the user's rows through (user_hash, created_at) and sorts them. params: ..., query, k.
+ */
+async function exactSearch(tx: Queryable, where: string, params: unknown[], dimensions: number): Promise<ChunkHit[]> {
+  const n = params.length;
+  const { rows } = await tx.query<DbHit>(
+    `SELECT ${HIT_COLUMNS}, (embedding <=> $${n - 1}::vector(${dimensions})) AS distance
+       FROM memory_chunks WHERE ${where}
+      ORDER BY distance, id LIMIT $${n}`,
+    params,
+  );
+  return rows.map(toHit);
+}

@@ -45,6 +45,16 @@ describe(`TypeScript client (${backend()})`, () => {
     expect(gone).toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });
 
+  it('summarize: a summary whose sentences name their memories', async () => {
+    const dave = new EngramClient({ baseUrl, token: await t.token('dave'), userId: 'dave' });
+    const a = await dave.add('Dave: I restored an old sailing boat with my father last summer.');
+    const b = await dave.add('Dave: We sailed it across the bay to the lighthouse in August.');
+    const summary = await dave.summarize({ memory_ids: [a.memory_id, b.memory_id], style: 'timeline', max_sentences: 2 });
+    expect(summary).toMatchObject({ method: 'extractive', memory_count: 2 });
+    expect(summary.sources.length).toBeGreaterThan(0);
+    for (const s of summary.sources) expect([a.memory_id, b.memory_id]).toContain(s.memory_ids[0]);
+  });
+
   it("throws the service's code for another user's data, and deleteAll erases the user", async () => {
     const bob = new EngramClient({ baseUrl, token: await t.token('bob'), userId: 'bob' });
     const err = await bob.search('bees', { userId: 'alice' }).catch((e: unknown) => e);
@@ -96,6 +106,16 @@ describe(`TypeScript client (${backend()})`, () => {
       fetch: (url, init) => new Promise((_, reject) => init.signal?.addEventListener('abort', () => reject(init.signal?.reason))),
     });
     expect(await slow.getAll().catch((e: unknown) => e)).toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('extracts entities, persists them and looks one up by name', async () => {
+    const erin = new EngramClient({ baseUrl, token: await t.token('erin'), userId: 'erin' });
+    const { memory_id } = await erin.add('Erin met Priyanka Raman at Ledgerly in Porto last spring.');
+    const extracted = await erin.entities({ memory_ids: [memory_id], persist: true });
+    expect(extracted.entities.map((e) => e.name)).toEqual(expect.arrayContaining(['Priyanka Raman']));
+    const found = await erin.entity('Priyanka Raman');
+    expect(found.memories.map((m) => m.memory_id)).toContain(memory_id);
+    expect(await erin.entity('Nobody Here').catch((e: unknown) => e)).toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });
 
   it('refuses a forged token with UNAUTHENTICATED', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
 
-const TOOLS = ['add_memory', 'delete_memory', 'get_memory', 'list_memories', 'search_memories'];
+const TOOLS = ['add_memory', 'delete_memory', 'extract_entities', 'get_memory', 'list_memories', 'search_memories', 'summarize_memories'];
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 type ToolResult = { isError?: boolean; content: { type: string; text?: string }[]; structuredContent?: Record<string, unknown> };
@@ -67,6 +67,12 @@ describe(`MCP server (${backend()})`, () => {
         expect(text(got)).toContain('allergic to hazelnuts');
         const listed = (await client.callTool({ name: 'list_memories', arguments: {} })) as ToolResult;
         expect(text(listed)).toContain(id);
+        const summary = (await client.callTool({ name: 'summarize_memories', arguments: { memory_ids: [id], style: 'tldr' } })) as ToolResult;
+        expect(summary.isError).toBeFalsy();
+        expect(text(summary)).toContain('hazelnuts');
+        const entities = (await client.callTool({ name: 'extract_entities', arguments: { text: 'Maya Lindqvist moved to Oslo in May.' } })) as ToolResult;
+        expect(entities.isError).toBeFalsy();
+        expect(text(entities)).toContain('Maya Lindqvist (person)');
 
         const deleted = (await client.callTool({ name: 'delete_memory', arguments: { memory_id: id } })) as ToolResult;
         expect(deleted.isError).toBeFalsy();

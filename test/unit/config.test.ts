@@ -18,6 +18,18 @@ describe('loadConfig', () => {
     expect(c.keys.kek.activeVersion).toBe(1);
   });
 
+  it('gives the vector search settings, defaults or given', () => {
+    expect(loadConfig(secrets()).vectorSearch).toEqual({ exactBelow: 2000, efSearch: 100, maxScanTuples: 20_000 });
+    const c = loadConfig({
+      ...secrets(),
+      VECTOR_SEARCH_EXACT_BELOW: '500',
+      VECTOR_SEARCH_EF_SEARCH: '200',
+      VECTOR_SEARCH_MAX_SCAN_TUPLES: '50000',
+    });
+    expect(c.vectorSearch).toEqual({ exactBelow: 500, efSearch: 200, maxScanTuples: 50_000 });
+    expect(() => loadConfig({ ...secrets(), VECTOR_SEARCH_EF_SEARCH: '0' })).toThrow('VECTOR_SEARCH_EF_SEARCH');
+  });
+
   it('parses several versioned KEKs; the highest version is active', () => {
     const c = loadConfig({ ...secrets(), ENGRAM_KEK: `1:${key()},3:${key()}\n2:${key()}` });
     expect([...c.keys.kek.keys.keys()].sort()).toEqual([1, 2, 3]);

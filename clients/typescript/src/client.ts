@@ -12,6 +12,11 @@ export type Memory = Json<operations['getMemory']['responses'][200]>;
 export type MemoryPage = Json<operations['listMemories']['responses'][200]>;
 export type MemorySummary = MemoryPage['memories'][number];
 export type EraseResponse = Json<operations['eraseUser']['responses'][200]>;
+export type SummarizeRequest = Json<operations['summarizeMemories']['requestBody']>;
+export type SummarizeResponse = Json<operations['summarizeMemories']['responses'][200]>;
+export type EntitiesRequest = Json<operations['extractEntities']['requestBody']>;
+export type EntitiesResponse = Json<operations['extractEntities']['responses'][200]>;
+export type EntityLookup = Json<operations['getEntity']['responses'][200]>;
 
 export interface EngramClientOptions {
   /** The service, e.g. `http://127.0.0.1:8080` (the client adds `/api/v1/memory/...`). */
@@ -57,7 +62,7 @@ const API = 'api/v1/memory';
 
 /**
  * Engram's TypeScript client, shaped like mem0's: add, search, get, list/getAll, delete,
- * deleteAll, export. Every failure is an EngramError carrying the service's stable `code`.
+ * deleteAll, export; summarize, entities and entity. Every failure is an EngramError carrying the service's stable `code`.
  */
 export class EngramClient {
   private readonly transport: TransportOptions;
@@ -89,6 +94,30 @@ export class EngramClient {
     const body = { ...this.user(options), query, k: options.k ?? options.limit, filters: options.filters, ...options.extra };
     const res = await call(this.transport, 'POST', `${API}/query`, { ...options, body: compact(body) });
     return ((await res.json()) as QueryResponse).results;
+  }
+
+  /**
+   * A summary of the user's memories: give exactly one of `memory_ids`, `query` or a time range
+   * (`created_after` / `created_before`); every sentence comes with the memory and chunk ids it came from.
+   */
+  async summarize(request: Omit<SummarizeRequest, 'user_id'>, options: UserOptions = {}): Promise<SummarizeResponse> {
+    const body = { ...this.user(options), ...request };
+    return (await call(this.transport, 'POST', `${API}/summarize`, { ...options, body: compact(body) })).json() as Promise<SummarizeResponse>;
+  }
+
+  /**
+   * People, places, organisations, dates, … and their relationships, from `text` or from stored
+   * `memory_ids`; `persist: true` adds them to the user's encrypted knowledge graph.
+   */
+  async entities(request: Omit<EntitiesRequest, 'user_id'>, options: UserOptions = {}): Promise<EntitiesResponse> {
+    const body = { ...this.user(options), ...request };
+    return (await call(this.transport, 'POST', `${API}/entities`, { ...options, body: compact(body) })).json() as Promise<EntitiesResponse>;
+  }
+
+  /** One entity of the user's graph by exact name: its relationships and the memories that mention it. */
+  async entity(name: string, options: UserOptions = {}): Promise<EntityLookup> {
+    const res = await call(this.transport, 'GET', `${API}/entities`, { ...options, query: { ...this.user(options), name } });
+    return res.json() as Promise<EntityLookup>;
   }
 
   async get(memoryId: string, options: UserOptions = {}): Promise<Memory> {

@@ -2,6 +2,9 @@ export { EngramClient } from './client.js';
 export type {
   AddOptions,
   EngramClientOptions,
+  EntitiesRequest,
+  EntitiesResponse,
+  EntityLookup,
   EraseResponse,
   IndexRequest,
   IndexResponse,
@@ -14,6 +17,8 @@ export type {
   SearchFilters,
   SearchOptions,
   SearchResult,
+  SummarizeRequest,
+  SummarizeResponse,
   UserOptions,
 } from './client.js';
 export { EngramError } from './errors.js';

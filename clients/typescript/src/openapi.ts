@@ -71,6 +71,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/memory/summarize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A summary of one user's memories (by ids, a query or a time range), each sentence with its sources
+         * @description Extractive by default (offline: sentence embeddings, centroid + TextRank salience, MMR). With an LLM configured, method auto or llm asks it, and falls back to extractive (fallback_reason) on failure.
+         */
+        post: operations["summarizeMemories"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/memory/export": {
         parameters: {
             query?: never;
@@ -82,6 +102,24 @@ export interface paths {
         get: operations["exportMemories"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/memory/entities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One entity of the user's graph by exact name, its relationships and the memories that mention it */
+        get: operations["getEntity"];
+        put?: never;
+        /** Entities and relationships in a text or in a user's memories; persist=true adds them to the user's graph */
+        post: operations["extractEntities"];
         delete?: never;
         options?: never;
         head?: never;
@@ -470,6 +508,172 @@ export interface operations {
             };
         };
     };
+    summarizeMemories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Exactly one of memory_ids, query, or a time range (created_after and/or created_before). A time range takes its newest 200 memories. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The end user the memory belongs to */
+                    user_id?: string;
+                    /** @description Summarize these memories (at most 100); an id the user does not own is 404 */
+                    memory_ids?: string[];
+                    /** @description Summarize what this semantic query retrieves */
+                    query?: string;
+                    /** @description With query: how many chunks to retrieve (default 20) */
+                    k?: number;
+                    /**
+                     * Format: date-time
+                     * @description Time range: memories created at or after
+                     */
+                    created_after?: string;
+                    /**
+                     * Format: date-time
+                     * @description Time range: memories created before
+                     */
+                    created_before?: string;
+                    /** @enum {unknown} */
+                    style?: "bullets" | "paragraph" | "tldr" | "timeline";
+                    /** @enum {unknown} */
+                    method?: "auto" | "extractive" | "llm";
+                    /** @description Default 5 (tldr: 1) */
+                    max_sentences?: number;
+                    /** @description Length of summary at most; default 2000 (tldr: 300) */
+                    max_chars?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        summary: string;
+                        /** @enum {unknown} */
+                        style: "bullets" | "paragraph" | "tldr" | "timeline";
+                        /** @enum {unknown} */
+                        method: "extractive" | "llm";
+                        /** @description Set when an LLM summary was asked for (method llm, or auto with an LLM configured) and the extractive one was returned */
+                        fallback_reason: ("llm_not_configured" | "llm_timeout" | "llm_error" | "llm_circuit_open" | "llm_bad_output") | null;
+                        /** @description One entry per summary sentence, in order */
+                        sources: {
+                            /** @description The summary sentence as it appears in summary (without list or date prefix) */
+                            sentence: string;
+                            memory_ids: string[];
+                            chunk_ids: string[];
+                            /**
+                             * Format: date-time
+                             * @description Earliest creation time among its sources
+                             */
+                            created_at: string;
+                        }[];
+                        /** @description Distinct memories the summary was made from */
+                        memory_count: number;
+                        /** @description More memories or sentences matched than one summary takes; the rest was left out */
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     exportMemories: {
         parameters: {
             query?: {
@@ -511,6 +715,293 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getEntity: {
+        parameters: {
+            query: {
+                /** @description The end user the memory belongs to */
+                user_id?: string;
+                /** @description Any name of the entity; case and possessive are ignored */
+                name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        entity: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "person" | "organization" | "place" | "date" | "money" | "quantity" | "email" | "url" | "event" | "product";
+                            mentions: number;
+                        };
+                        relationships: {
+                            source: string;
+                            /** @description The verb phrase ("work at"), or "mentioned with" for a co-occurrence */
+                            predicate: string;
+                            target: string;
+                            /** @description The sentence it was read from */
+                            evidence: string;
+                            memory_id: string | null;
+                            chunk_id: string | null;
+                        }[];
+                        /** @description The memories that mention the entity, newest first */
+                        memories: {
+                            /** Format: uuid */
+                            memory_id: string;
+                            chunk_ids: string[];
+                            text: string;
+                            /** Format: date-time */
+                            created_at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    extractEntities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Exactly one of text and memory_ids */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The end user the memory belongs to */
+                    user_id?: string;
+                    /** @description Text to read; at most 51200 bytes of UTF-8 */
+                    text?: string;
+                    /** @description Stored memories of the user to read (another user's ids are NOT_FOUND) */
+                    memory_ids?: string[];
+                    /**
+                     * @description Add what is found to the user's graph (needs memory:write)
+                     * @default false
+                     */
+                    persist?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        entities: {
+                            name: string;
+                            /** @enum {string} */
+                            type: "person" | "organization" | "place" | "date" | "money" | "quantity" | "email" | "url" | "event" | "product";
+                            mentions: number;
+                            salience: number;
+                        }[];
+                        relationships: {
+                            source: string;
+                            /** @description The verb phrase ("work at"), or "mentioned with" for a co-occurrence */
+                            predicate: string;
+                            target: string;
+                            /** @description The sentence it was read from */
+                            evidence: string;
+                            memory_id: string | null;
+                            chunk_id: string | null;
+                        }[];
+                        persisted: boolean;
+                    };
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

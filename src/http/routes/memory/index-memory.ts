@@ -6,7 +6,7 @@ import { IndexBody, IndexResponse } from '../../schemas/memory.js';
 import { actingUser } from '../../plugins/auth.js';
 import type { MemoryRoutesOptions } from './index.js';
 
-export function indexMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesOptions) {
+export function indexMemoryRoute(app: FastifyInstance, { memory, entities, entitiesOnIngest }: MemoryRoutesOptions) {
   app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/index',
     {
@@ -25,6 +25,12 @@ export function indexMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesO
         { userId, text: request.body.text, source: request.body.source, metadata: request.body.metadata },
         receivedAt,
       );
+      if (entitiesOnIngest) {
+        // The memory is committed; a failure here leaves it without graph rows, not unstored.
+        await entities.ingested(userId, result.memoryId, request.body.text, result.chunkIds).catch((err: unknown) => {
+          request.log.warn({ err, event: 'entities_on_ingest_failed' }, 'entity extraction on ingest failed');
+        });
+      }
       return reply.status(201).send({
         memory_id: result.memoryId,
         chunk_ids: result.chunkIds,

@@ -1,18 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../../../auth/token-verifier.js';
+import type { EntityService } from '../../../entities/entity-service.js';
 import type { MemoryService } from '../../../memory/memory-service.js';
 import { authPlugin } from '../../plugins/auth.js';
 import { deleteMemoryRoute } from './delete-memory.js';
 import { eraseUserRoute } from './erase-user.js';
 import { exportMemoriesRoute } from './export-memories.js';
+import { extractEntitiesRoute } from './extract-entities.js';
+import { getEntityRoute } from './get-entity.js';
 import { getMemoryRoute } from './get-memory.js';
 import { indexMemoryRoute } from './index-memory.js';
 import { listMemoriesRoute } from './list-memories.js';
 import { queryMemoryRoute } from './query-memory.js';
+import { summarizeMemoriesRoute } from './summarize-memories.js';
+import type { SummarizeService } from '../../../summarize/summarize-service.js';
 
 export interface MemoryRoutesOptions {
   memory: MemoryService;
   verifier: TokenVerifier;
+  entities: EntityService;
+  /** ENTITIES_ON_INGEST: POST /index also adds the memory to the knowledge graph. */
+  entitiesOnIngest: boolean;
+  summarizer: SummarizeService;
 }
 
 /** /api/v1/memory: every route behind the bearer token (the auth hook is scoped to this plugin). */
@@ -20,7 +29,10 @@ export async function memoryRoutes(app: FastifyInstance, opts: MemoryRoutesOptio
   await app.register(authPlugin, { verifier: opts.verifier });
   indexMemoryRoute(app, opts);
   queryMemoryRoute(app, opts);
+  summarizeMemoriesRoute(app, opts);
   exportMemoriesRoute(app, opts);
+  extractEntitiesRoute(app, opts);
+  getEntityRoute(app, opts);
   listMemoriesRoute(app, opts);
   eraseUserRoute(app, opts);
   getMemoryRoute(app, opts);

@@ -1,0 +1,206 @@
+// Engram's query path beside the raw path, in one run, at concurrency 1:
+//   npm run bench:query-speed -- [--backend postgres|pglite|both] [--transport inject|http]
+//                                [--memories N] [--queries N] [--warmup N] [--k K]
+// Defaults: both backends, inject, 600 memories, 200 query pairs, 20 warm-up pairs, k 10.
+// (a) Engram: POST /api/v1/memory/query on the real app (JWT auth, rate limits off, the service
+//     pipeline, decryption), through app.inject (in process, no socket) or --transport http (a real
+//     listener on 127.0.0.1 and fetch).
+// (b) Raw: the same model embeds the same question, then one pgvector query on the same rows
+//     (ORDER BY the indexed expression, LIMIT k), as the schema owner, outside any transaction.
+// The two paths alternate request by request (which goes first alternates too), after a warm-up, so
+// machine noise hits both alike. Memories are LoCoMo turns ingested through the API, one user per
+// conversation; questions are that conversation's. Prints p50/p95 of both and p95(Engram)/p95(raw).
+import { availableParallelism, cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { buildApp } from '../src/app.js';
+import { signToken } from '../src/auth/token-verifier.js';
+import { loadConfig } from '../src/config/load.js';
+import { createUserHasher } from '../src/crypto/user-hash.js';
+import { createUseLiteEmbedder } from '../src/embed/use-lite.js';
+import type { Queryable } from '../src/store/database.js';
+import { openDatabase } from '../src/store/open.js';
+import type { openPGlite } from '../src/store/pglite.js';
+import { createPostgresDatabase } from '../test/helpers/database.js';
+import { randomBytes } from 'node:crypto';
+import {
+  DEFAULT_LOCOMO_PATH,
+  intOption,
+  latencySummary,
+  loadLocomo,
+  msSince,
+  parseBackend,
+  promisePool,
+  sessionsOf,
+  turnText,
+  type Backend,
+} from './common.js';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'both' },
+    transport: { type: 'string', default: 'inject' },
+    memories: { type: 'string' },
+    queries: { type: 'string' },
+    warmup: { type: 'string' },
+    k: { type: 'string' },
+    data: { type: 'string' },
+  },
+});
+const backends: Backend[] = values.backend === 'both' ? ['postgres', 'pglite'] : [parseBackend(values.backend)];
+if (values.transport !== 'inject' && values.transport !== 'http') throw new Error('--transport must be inject or http');
+const transport = values.transport;
+const memories = intOption('memories', values.memories, 600, 100_000);
+const queries = intOption('queries', values.queries, 200, 100_000);
+const warmup = intOption('warmup', values.warmup, 20, 10_000);
+const k = intOption('k', values.k, 10, 100);
+
+const samples = loadLocomo(values.data ?? DEFAULT_LOCOMO_PATH);
+// Round-robin over conversations so any --memories mixes them all; one user per conversation.
+const turns = samples.flatMap((s, user) =>
+  sessionsOf(s).flatMap((session) => session.turns.map((turn, i) => ({ user, turn, order: i + session.session * 1000 }))),
+);
+turns.sort((a, b) => a.order - b.order || a.user - b.user);
+const questions = samples
+  .flatMap((s, user) => s.qa.filter((q) => typeof q.question === 'string' && q.question.trim()).map((q) => ({ user, text: q.question })));
+const interleaved = Array.from({ length: questions.length }, (_, i) => questions[(i * 7919) % questions.length]!);
+
+console.log(
+  `Query speed: Engram (${transport === 'inject' ? 'app.inject, in process' : 'HTTP on 127.0.0.1'}) vs raw ` +
+    `(embed + one pgvector query), concurrency 1, k=${k}, ${memories} memories, ${warmup} warm-up + ${queries} query pairs`,
+);
+console.log(`node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'})`);
+
+const embedder = createUseLiteEmbedder({ threads: 1 });
+await embedder.init();
+const results: { backend: Backend; engram: number[]; raw: number[] }[] = [];
+try {
+  for (const backend of backends) results.push(await runBackend(backend));
+} finally {
+  await embedder.close();
+}
+
+console.log('');
+console.log('backend    path     count  p50 ms  p95 ms  p99 ms   p95 ratio (Engram/raw)  p50 ratio');
+for (const r of results) {
+  const e = latencySummary(r.engram);
+  const w = latencySummary(r.raw);
+  const f = (n: number) => n.toFixed(1).padStart(6);
+  console.log(`${r.backend.padEnd(10)} engram  ${String(e.count).padStart(6)}  ${f(e.p50)}  ${f(e.p95)}  ${f(e.p99)}`);
+  console.log(
+    `${''.padEnd(10)} raw     ${String(w.count).padStart(6)}  ${f(w.p50)}  ${f(w.p95)}  ${f(w.p99)}   ` +
+      `${(e.p95 / w.p95).toFixed(2).padStart(20)}×  ${(e.p50 / w.p50).toFixed(2).padStart(8)}×`,
+  );
+}
+
+async function runBackend(backend: Backend) {
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'error',
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    ENGRAM_KEK: `1:${randomBytes(32).toString('base64')}`,
+    ENGRAM_HASH_KEY: randomBytes(32).toString('base64'),
+    RATE_LIMIT_DISABLED: '1',
+  };
+  let drop = async () => {};
+  if (backend === 'postgres') {
+    const created = await createPostgresDatabase('engram_bench_speed');
+    env.DATABASE_URL = created.url;
+    drop = created.drop;
+  } else {
+    env.ENGRAM_DATA_DIR = 'memory://';
+  }
+  const config = loadConfig(env);
+  const db = await openDatabase(config.database, {
+    migrate: true,
+    embedding: { model: embedder.model, dimensions: embedder.dimensions },
+    strictRoles: false,
+    log: () => {},
+    warn: () => {},
+  });
+  let raw: Queryable;
+  let closeRaw = async () => {};
+  if (backend === 'postgres') {
+    const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 });
+    raw = pool;
+    closeRaw = () => pool.end();
+  } else {
+    raw = (db as Awaited<ReturnType<typeof openPGlite>>).pglite;
+  }
+  const app = await buildApp(config, { embedder, db });
+  let base = '';
+  if (transport === 'http') base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const hashUser = createUserHasher(config.keys.hashKey);
+  const userId = (u: number) => `speed-user-${u}`;
+  const tokens = await Promise.all(
+    samples.map((_, u) =>
+      signToken({ secret: env.JWT_SECRET!, subject: userId(u), scopes: ['memory:read', 'memory:write'], ttlSeconds: 3600 }),
+    ),
+  );
+
+  const post = async (url: string, u: number, payload: object): Promise<{ status: number; body: string }> => {
+    const headers = { authorization: `Bearer ${tokens[u]}`, 'content-type': 'application/json' };
+    if (transport === 'http') {
+      const res = await fetch(base + url, { method: 'POST', headers, body: JSON.stringify(payload) });
+      return { status: res.status, body: await res.text() };
+    }
+    const res = await app.inject({ method: 'POST', url, headers, payload });
+    return { status: res.statusCode, body: res.body };
+  };
+
+  try {
+    const t0 = process.hrtime.bigint();
+    await promisePool(Math.min(memories, turns.length), 2, async (i) => {
+      const { user, turn } = turns[i]!;
+      const res = await post('/api/v1/memory/index', user, { user_id: userId(user), text: turnText(turn), source: 'locomo' });
+      if (res.status !== 201) throw new Error(`index: HTTP ${res.status} ${res.body.slice(0, 200)}`);
+    });
+    console.log(`\n${backend}: ingested ${Math.min(memories, turns.length)} memories in ${(msSince(t0) / 1000).toFixed(1)} s`);
+
+    const engramQuery = async (q: { user: number; text: string }) => {
+      const t = process.hrtime.bigint();
+      const res = await post('/api/v1/memory/query', q.user, { user_id: userId(q.user), query: q.text, k });
+      if (res.status !== 200) throw new Error(`query: HTTP ${res.status} ${res.body.slice(0, 200)}`);
+      return msSince(t);
+    };
+    const dims = embedder.dimensions;
+    const rawQuery = async (q: { user: number; text: string }) => {
+      const t = process.hrtime.bigint();
+      const [vector] = await embedder.embed([q.text]);
+      const { rows } = await raw.query(
+        `SELECT id, memory_id, ciphertext, source, metadata, created_at,
+                embedding::vector(${dims}) <=> $2::vector(${dims}) AS distance
+           FROM memory_chunks WHERE user_hash = $1
+          ORDER BY embedding::vector(${dims}) <=> $2::vector(${dims}) LIMIT $3`,
+        [hashUser(userId(q.user)), `[${vector!.join(',')}]`, k],
+      );
+      if (rows.length === 0) throw new Error('raw query found nothing');
+      return msSince(t);
+    };
+
+    const engram: number[] = [];
+    const rawTimes: number[] = [];
+    for (let i = 0; i < warmup + queries; i++) {
+      const q = interleaved[i % interleaved.length]!;
+      // Alternate which path goes first, so neither always runs on a cache the other warmed.
+      let e: number;
+      let r: number;
+      if (i % 2 === 0) {
+        e = await engramQuery(q);
+        r = await rawQuery(q);
+      } else {
+        r = await rawQuery(q);
+        e = await engramQuery(q);
+      }
+      if (i < warmup) continue;
+      engram.push(e);
+      rawTimes.push(r);
+    }
+    return { backend, engram, raw: rawTimes };
+  } finally {
+    await app.close();
+    await closeRaw();
+    await db.close();
+    await drop();
+  }
+}
