@@ -23,6 +23,7 @@ import { MemoryService } from './memory/memory-service.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import type { Database, Queryable } from './store/database.js';
 import { keyRepository } from './store/key-repository.js';
+import { connectRateLimitRedis } from './ratelimit/redis.js';
 import { VERSION } from './version.js';
 import { openDatabase } from './store/open.js';
 import { createSummarizer } from './summarize/create-summarizer.js';
@@ -49,6 +50,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const app = Fastify({
     logger: loggerOptions(overrides.logLevel ?? config.logLevel, overrides.logStream),
     bodyLimit: Limits.bodyBytes,
+    // The whole request must arrive within this bound (slow-body clients); handlers are bounded by
+    // the database and embedder timeouts.
+    requestTimeout: config.timeouts.httpRequestMs,
     frameworkErrors: frameworkErrorHandler,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -61,8 +65,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const metrics = overrides.metrics ?? createMetrics();
   await app.register(metricsPlugin, { metrics });
   await app.register(openapiPlugin); // before any route: it collects them and adds the shared schemas
+  // Once closing, answers to requests still in flight end their keep-alive connection, so that
+  // app.close() (the server's close waits for every connection) finishes as soon as they are done.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   registerErrorHandler(app);
   // Built first: a bad JWT_PUBLIC_KEY / JWT_JWKS_URL fails the start before the model loads.
@@ -102,11 +113,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const entities = new EntityService({ db, dataKeys, hashUser, metrics });
   const database = db;
   metrics.watchPool(() => database.stats());
+  const redis =
+    config.rateLimit.enabled && config.rateLimit.redisUrl
+      ? await connectRateLimitRedis(config.rateLimit.redisUrl, { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) })
+      : undefined;
+  if (redis) app.addHook('onClose', () => redis.close());
   if (config.rateLimit.enabled) {
     // Before the routes (it hooks each one as it is added); it limits only authenticated requests.
-    await app.register(rateLimitPlugin, { config: config.rateLimit, hashUser, metrics });
+    await app.register(rateLimitPlugin, { config: config.rateLimit, hashUser, metrics, redis });
   }
-  await app.register(healthRoutes, { db, embedder });
+  await app.register(healthRoutes, {
+    db,
+    embedder,
+    timeoutMs: config.timeouts.readyzMs,
+    redis: redis && { ping: () => redis.client.ping(), failMode: config.rateLimit.failMode },
+  });
   if (config.metricsPort === undefined) await app.register(metricsRoute, { metrics });
   const summarizer = createSummarizer(config.llm, { db, embedder, dataKeys, hashUser, metrics, memory });
   app.addHook('onClose', async () => summarizer.close());

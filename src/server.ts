@@ -7,7 +7,9 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const app = await buildApp(config);
   const admin = config.metricsPort === undefined ? undefined : await buildAdminApp(app.metrics);
   for (const warning of warnings) app.log.warn(warning);
-  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (app.close() waits for them), and
+  // exit within SHUTDOWN_GRACE_MS whatever happens (close-with-grace exits non-zero past the delay).
+  closeWithGrace({ delay: config.timeouts.shutdownGraceMs }, async ({ err, signal }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
     await admin?.close();

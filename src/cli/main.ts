@@ -7,6 +7,7 @@ import { ConfigError, findSigningSecret, loadConfig } from '../config/load.js';
 import { ENVIRONMENT_VARIABLES, type Config } from '../config/schema.js';
 import { createEmbedder } from '../embed/create-embedder.js';
 import { startServer } from '../server.js';
+import { assertDataDirFree } from '../store/data-dir-lock.js';
 import { migrateDatabase } from '../store/open.js';
 import { formatResults, verify } from '../verify/verify.js';
 import { VERSION } from '../version.js';
@@ -27,6 +28,12 @@ function config(warnings?: string[]): Config {
   }
 }
 
+/** A data directory held by another process is refused before the model loads (seconds saved). */
+async function refuseLockedDataDir(cfg: Config): Promise<void> {
+  if (cfg.database.kind === 'pglite' && !cfg.database.dataDir.startsWith('memory://')) {
+    await assertDataDirFree(cfg.database.dataDir);
+  }
+}
 
 const program = new Command()
   .name('engram')
@@ -51,7 +58,9 @@ program
     if (opts.port !== undefined) process.env.PORT = opts.port;
     if (opts.dataDir !== undefined) process.env.ENGRAM_DATA_DIR = opts.dataDir;
     const warnings: string[] = [];
-    await startServer(config(warnings), warnings);
+    const cfg = config(warnings);
+    await refuseLockedDataDir(cfg);
+    await startServer(cfg, warnings);
   });
 
 program
@@ -59,6 +68,7 @@ program
   .description('apply database migrations and prepare the vector index, as the schema owner')
   .action(async () => {
     const cfg = config();
+    await refuseLockedDataDir(cfg);
     const embedder = createEmbedder(cfg.embeddings);
     try {
       await embedder.init();

@@ -123,6 +123,16 @@ export const ConfigSchema = z
     RERANK_BREAKER_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
     RERANK_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
 
+    // Time bounds (faults): every wait has an end. Milliseconds unless named otherwise.
+    DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+    DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+    EMBEDDING_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(30_000),
+    EMBEDDING_QUEUE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(512),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+    READYZ_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+
     // Knowledge graph (src/entities/). On: every ingest also extracts and persists its entities
     // (off by default: it costs more than 20% of ingest throughput, see docs/BENCHMARKS.md).
     ENTITIES_ON_INGEST: bool.default(false),
@@ -177,6 +187,11 @@ export const ConfigSchema = z
           url: c.DATABASE_URL,
           ownerUrl: c.DATABASE_OWNER_URL ?? c.DATABASE_URL,
           poolMax: c.DATABASE_POOL_MAX,
+          timeouts: {
+            connectMs: c.DATABASE_CONNECT_TIMEOUT_MS,
+            statementMs: c.DATABASE_STATEMENT_TIMEOUT_MS,
+            idleInTransactionMs: c.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+          },
         }
       : {
           kind: 'pglite' as const,
@@ -201,8 +216,15 @@ export const ConfigSchema = z
             url: c.EMBEDDINGS_URL as string,
             model: c.EMBEDDINGS_MODEL as string,
             apiKey: c.EMBEDDINGS_API_KEY,
+            timeoutMs: c.EMBEDDING_TIMEOUT_MS,
           }
-        : { provider: 'use-lite' as const, threads: c.EMBEDDING_THREADS },
+        : {
+            provider: 'use-lite' as const,
+            threads: c.EMBEDDING_THREADS,
+            timeoutMs: c.EMBEDDING_TIMEOUT_MS,
+            /** Texts waiting for (or in) a worker; more is refused with OVERLOADED (503) at once. */
+            queueMax: c.EMBEDDING_QUEUE_MAX,
+          },
     rateLimit: {
       enabled: !c.RATE_LIMIT_DISABLED,
       windowMs: c.RATE_LIMIT_WINDOW_SEC * 1000,
@@ -250,6 +272,14 @@ export const ConfigSchema = z
           }
         : { ...common, provider: 'offline' as const, timeoutMs: c.RERANK_TIMEOUT_MS ?? 250 };
     })(),
+    timeouts: {
+      /** Fastify's requestTimeout: the whole request must arrive within it. */
+      httpRequestMs: c.HTTP_REQUEST_TIMEOUT_MS,
+      /** /readyz answers within it whatever its dependencies do. */
+      readyzMs: c.READYZ_TIMEOUT_MS,
+      /** SIGTERM/SIGINT: in-flight requests get this long to finish, then the process exits anyway. */
+      shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    },
     entities: { onIngest: c.ENTITIES_ON_INGEST },
     /** The summarizer's optional LLM; undefined: extractive only. */
     llm: c.LLM_URL

@@ -1,4 +1,5 @@
 import type { Embedder } from './embedder.js';
+import { EmbedderTimeoutError } from './embedder-errors.js';
 
 export interface OpenAIEmbedderOptions {
   /** Full embeddings endpoint, e.g. `http://host/v1/embeddings`; a URL ending in `/v1` gets `/embeddings` appended. */
@@ -105,7 +106,7 @@ export function createOpenAIEmbedder(opts: OpenAIEmbedderOptions): Embedder {
       });
     } catch (err) {
       if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-        throw fail(`request timed out after ${timeoutMs} ms`);
+        throw new EmbedderTimeoutError(`openai embedder (${where}): request timed out after ${timeoutMs} ms`);
       }
       throw new Error(`openai embedder (${where}): request failed: ${err instanceof Error ? err.message : 'unknown error'}`, {
         cause: err,
@@ -117,7 +118,7 @@ export function createOpenAIEmbedder(opts: OpenAIEmbedderOptions): Embedder {
       text = await res.text();
     } catch (err) {
       if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-        throw fail(`request timed out after ${timeoutMs} ms`);
+        throw new EmbedderTimeoutError(`openai embedder (${where}): request timed out after ${timeoutMs} ms`);
       }
       throw fail(`failed to read the response (HTTP ${res.status})`);
     }

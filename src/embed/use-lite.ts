@@ -2,12 +2,20 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Embedder } from './embedder.js';
+import { EmbedderOverloadedError, EmbedderTimeoutError } from './embedder-errors.js';
 
 export interface UseLiteOptions {
   /** Worker threads in the pool (each holds its own copy of the model). Default: os.availableParallelism(). */
   threads?: number;
   /** Max texts per worker task (tuning knob). Default 4; lowered automatically so all threads get work. */
   textsPerTask?: number;
+  /** Bound on one embed() call, queue wait included; then its tasks are aborted. Default 30 000 ms. */
+  timeoutMs?: number;
+  /**
+   * Texts admitted (waiting or in a worker) at once. A call that would go past it is refused at once with
+   * EmbedderOverloadedError, unless nothing is admitted (so one large call always gets its turn). Default 512.
+   */
+  queueMax?: number;
 }
 
 const MODEL = 'use-lite-512';
@@ -19,6 +27,8 @@ const DIMENSIONS = 512;
  * group so that every thread gets work.
  */
 const DEFAULT_TEXTS_PER_TASK = 4;
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_QUEUE_MAX = 512;
 /** Upper bound for every worker to load the model during init(). */
 const WARMUP_TIMEOUT_MS = 120_000;
 
@@ -46,6 +56,13 @@ export function createUseLiteEmbedder(opts: UseLiteOptions = {}): Embedder {
   if (!Number.isInteger(textsPerTask) || textsPerTask < 1) {
     throw new RangeError(`use-lite: textsPerTask must be a positive integer (got ${String(opts.textsPerTask)})`);
   }
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const queueMax = opts.queueMax ?? DEFAULT_QUEUE_MAX;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || !Number.isInteger(queueMax) || queueMax < 1) {
+    throw new RangeError('use-lite: timeoutMs and queueMax must be positive');
+  }
+  /** Texts admitted and not finished yet (queued in piscina or running in a worker). */
+  let admitted = 0;
 
   let pool: Piscina<EmbedTask | WarmupTask, number[][] | number> | null = null;
   let initPromise: Promise<void> | null = null;
@@ -119,20 +136,33 @@ export function createUseLiteEmbedder(opts: UseLiteOptions = {}): Embedder {
     const p = pool;
     if (!p) throw new Error('use-lite: embedder is closed');
 
+    // Bounded queue: refuse at once rather than let callers wait without end behind a backlog.
+    if (admitted > 0 && admitted + texts.length > queueMax) {
+      throw new EmbedderOverloadedError(`use-lite: ${admitted} texts already queued (EMBEDDING_QUEUE_MAX=${queueMax})`);
+    }
+    admitted += texts.length;
+    // One deadline for the call: piscina drops its queued tasks and stops (replaces) a worker mid-task.
+    const signal = AbortSignal.timeout(timeoutMs);
     const tasks: Promise<number[][]>[] = [];
     // Small groups, but never so large that some threads sit idle while others work.
     const perTask = Math.min(textsPerTask, Math.ceil(texts.length / threads));
     for (let i = 0; i < texts.length; i += perTask) {
       const group = texts.slice(i, i + perTask);
-      tasks.push(p.run({ kind: 'embed', texts: group }) as Promise<number[][]>);
+      tasks.push(p.run({ kind: 'embed', texts: group }, { signal }) as Promise<number[][]>);
     }
     let groups: number[][][];
     try {
       groups = await Promise.all(tasks);
     } catch (err) {
+      // The texts leave the count once every task of the call has settled (aborted ones too).
+      void Promise.allSettled(tasks).then(() => {
+        admitted -= texts.length;
+      });
+      if (signal.aborted) throw new EmbedderTimeoutError(`use-lite: embedding timed out after ${timeoutMs} ms`, { cause: err });
       // Model / worker errors never contain the input texts; keep it that way by not adding them here.
       throw new Error(`use-lite: embedding failed: ${errorMessage(err)}`, { cause: err });
     }
+    admitted -= texts.length;
 
     const out: number[][] = [];
     for (const group of groups) {

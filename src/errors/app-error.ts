@@ -16,6 +16,9 @@ export const ErrorCode = {
   NotReady: 'NOT_READY',
   AuthUnavailable: 'AUTH_UNAVAILABLE',
   EmbeddingFailed: 'EMBEDDING_FAILED',
+  DatabaseUnavailable: 'DATABASE_UNAVAILABLE',
+  Overloaded: 'OVERLOADED',
+  EmbeddingTimeout: 'EMBEDDING_TIMEOUT',
   Internal: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -34,24 +37,30 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_READY: 503,
   AUTH_UNAVAILABLE: 503,
   EMBEDDING_FAILED: 502,
+  DATABASE_UNAVAILABLE: 503,
+  OVERLOADED: 503,
+  EMBEDDING_TIMEOUT: 504,
   INTERNAL: 500,
 };
+
+/** What a transient 503/504 tells a client to wait before retrying (seconds). */
+export const RETRY_AFTER_SECONDS = 2;
 
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly statusCode: number;
   /** Safe to show a client. For 5xx it is generic by construction; the cause is only logged. */
   readonly detail: string;
-  /** Sent as `Retry-After` (seconds) when set: the client may try again then. */
-  readonly retryAfterSec?: number;
+  /** Seconds a client should wait before retrying; sent as `Retry-After` by the error handler. */
+  readonly retryAfter: number | undefined;
 
-  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown; retryAfterSec?: number }) {
+  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown; retryAfter?: number }) {
     super(detail, options);
     this.detail = detail;
-    if (options?.retryAfterSec !== undefined) this.retryAfterSec = options.retryAfterSec;
     this.name = 'AppError';
     this.code = code;
     this.statusCode = STATUS[code];
+    this.retryAfter = options?.retryAfter;
   }
 }
 
@@ -66,10 +75,21 @@ export const Errors = {
   payloadTooLarge: (detail: string) => new AppError(ErrorCode.PayloadTooLarge, detail),
   decryptFailed: (cause?: unknown) =>
     new AppError(ErrorCode.DecryptFailed, 'stored data failed its integrity check and cannot be decrypted', { cause }),
-  notReady: (detail: string) => new AppError(ErrorCode.NotReady, detail),
+  notReady: (detail: string, retryAfter?: number) => new AppError(ErrorCode.NotReady, detail, { retryAfter }),
+  /** The database is down, restarting or unreachable, or did not answer in time: transient. */
+  databaseUnavailable: (detail: string, cause?: unknown) =>
+    new AppError(ErrorCode.DatabaseUnavailable, detail, { cause, retryAfter: RETRY_AFTER_SECONDS }),
+  /** A bounded queue (the embedder's) is full: refused at once instead of waiting without bound. */
+  overloaded: (detail: string, cause?: unknown) =>
+    new AppError(ErrorCode.Overloaded, detail, { cause, retryAfter: RETRY_AFTER_SECONDS }),
+  embeddingTimeout: (cause?: unknown) =>
+    new AppError(ErrorCode.EmbeddingTimeout, 'the embedding provider did not answer in time', {
+      cause,
+      retryAfter: RETRY_AFTER_SECONDS,
+    }),
   /** The identity provider's signing keys (JWKS) cannot be fetched: not the client's fault, retry later. */
   authUnavailable: (cause?: unknown) =>
-    new AppError(ErrorCode.AuthUnavailable, 'token signing keys are temporarily unavailable', { cause, retryAfterSec: 30 }),
+    new AppError(ErrorCode.AuthUnavailable, 'token signing keys are temporarily unavailable', { cause, retryAfter: 30 }),
   embeddingFailed: (cause?: unknown) =>
     new AppError(ErrorCode.EmbeddingFailed, 'the embedding provider failed', { cause }),
 } as const;

@@ -60,7 +60,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     } else {
       request.log.info({ code: appError.code, status: appError.statusCode }, 'request rejected');
     }
-    if (appError.retryAfterSec !== undefined) reply.header('retry-after', String(appError.retryAfterSec));
+    if (appError.retryAfter !== undefined) reply.header('retry-after', String(appError.retryAfter));
     return reply.status(appError.statusCode).send({
       code: appError.code,
       detail: appError.detail,

@@ -3,6 +3,7 @@ import type { DataKeys } from '../crypto/data-keys.js';
 import { fieldAad, open, seal } from '../crypto/envelope.js';
 import type { UserHasher } from '../crypto/user-hash.js';
 import type { Embedder } from '../embed/embedder.js';
+import { toEmbeddingAppError } from '../embed/embedder-errors.js';
 import { Errors } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Database, Queryable } from '../store/database.js';
@@ -239,7 +240,7 @@ export class MemoryService {
       await embedder.init();
       return await embedder.embed(texts);
     } catch (err) {
-      throw Errors.embeddingFailed(err);
+      throw toEmbeddingAppError(err);
     } finally {
       metrics.embeddingLatency.observe({ model: embedder.model }, elapsedMs(started));
       metrics.embeddingBatchSize.observe({ model: embedder.model }, texts.length);

@@ -21,7 +21,11 @@ export interface OpenDatabaseOptions {
   observer?: DatabaseObserver;
 }
 
-type DatabaseConfig = Config['database'];
+type PostgresConfig = Extract<Config['database'], { kind: 'postgres' }>;
+/** Timeouts may be left out (tests, tools): the defaults of postgres.ts apply. */
+type DatabaseConfig =
+  | Extract<Config['database'], { kind: 'pglite' }>
+  | (Omit<PostgresConfig, 'timeouts'> & Partial<Pick<PostgresConfig, 'timeouts'>>);
 
 async function prepareAsOwner(owner: MigrationClient, embedding: EmbeddingSpace, log: (m: string) => void) {
   await migrate(owner, log);
@@ -39,7 +43,7 @@ export async function migrateDatabase(cfg: DatabaseConfig, embedding: EmbeddingS
     }
     return;
   }
-  const owner = await connectOwner(cfg.ownerUrl);
+  const owner = await connectOwner(cfg.ownerUrl, cfg.timeouts?.connectMs);
   try {
     await prepareAsOwner(owner, embedding, log);
   } finally {
@@ -68,7 +72,7 @@ export async function openDatabase(cfg: DatabaseConfig, opts: OpenDatabaseOption
       throw explainMigrationFailure(err, cfg);
     }
   }
-  const db = await openPostgres({ url: cfg.url, poolMax: cfg.poolMax, observer: opts.observer });
+  const db = await openPostgres({ url: cfg.url, poolMax: cfg.poolMax, timeouts: cfg.timeouts, observer: opts.observer });
   try {
     await checkRoles(db.pool, opts);
     // As engram_app (a login granted it NOINHERIT has no rights of its own), with no tenant set.

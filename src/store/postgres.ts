@@ -1,21 +1,75 @@
 import pg from 'pg';
 import { APP_ROLE, isRlsViolation, type Database, type DatabaseObserver, type Queryable } from './database.js';
+import { isConnectionFailure, toUnavailable } from './pg-errors.js';
 import { enterTenant } from './tenant-context.js';
+
+/** Every wait on PostgreSQL is bounded (config: DATABASE_*_TIMEOUT_MS). */
+export interface PostgresTimeouts {
+  /** Opening a connection, and waiting for a free one when the pool is exhausted. */
+  connectMs: number;
+  /** Server-side `statement_timeout`; the client also gives up on a silent socket a little later. */
+  statementMs: number;
+  /** Server-side `idle_in_transaction_session_timeout`: a stuck transaction cannot hold locks forever. */
+  idleInTransactionMs: number;
+}
+
+export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 5000, statementMs: 30_000, idleInTransactionMs: 60_000 };
+
+/** How much longer than statement_timeout the client waits on a socket that says nothing (a dead peer). */
+const CLIENT_GRACE_MS = 5000;
 
 export interface PostgresOptions {
   url: string;
   poolMax: number;
+  timeouts?: PostgresTimeouts;
   observer?: DatabaseObserver;
 }
 
-/** Connects to PostgreSQL. The pool's login may be the app role itself or a role that can SET ROLE to it. */
+/**
+ * Connects to PostgreSQL. The pool's login may be the app role itself or a role that can SET ROLE to it.
+ * A server restart, failover or terminated backend never crashes the process: broken connections are
+ * dropped from the pool, the failing request gets DATABASE_UNAVAILABLE (503), and the pool reconnects
+ * on demand.
+ */
 export async function openPostgres(opts: PostgresOptions): Promise<Database & { pool: pg.Pool }> {
-  const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolMax, application_name: 'engram' });
+  const timeouts = opts.timeouts ?? DEFAULT_POSTGRES_TIMEOUTS;
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolMax,
+    application_name: 'engram',
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    query_timeout: timeouts.statementMs + CLIENT_GRACE_MS,
+    keepAlive: true,
+  });
   // An idle client's error (e.g. the server restarted) must not crash the process; the pool drops it.
   pool.on('error', () => {});
+  // And no client's error ever goes unheard, from its first connection on: pg can emit one between the
+  // pool handing a client out and withTenant's listener below (a FATAL read in the same packet as the
+  // handshake's ReadyForQuery). Such a client is not queryable; its first query fails and it is released
+  // as broken.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
+
+  async function checkout(): Promise<pg.PoolClient> {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw toUnavailable(err) ?? err;
+    }
+  }
 
   async function withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
+    const client = await checkout();
+    // pg emits 'error' on a checked-out client whose connection ends between two queries (a terminated
+    // backend, a restart); without a listener that is an uncaught exception. Held for the whole checkout.
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken ??= err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       await enterTenant(client, userHash);
@@ -23,11 +77,16 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
+      if (isConnectionFailure(err)) broken ??= err as Error;
+      // A dead connection has no transaction to roll back; the server already did.
+      if (!broken) await client.query('ROLLBACK').catch(() => {});
       if (isRlsViolation(err)) opts.observer?.rlsBlocked();
-      throw err;
+      throw toUnavailable(err) ?? err;
     } finally {
-      client.release();
+      // Released as broken, the pool destroys the client instead of handing it out again. The pool's
+      // own idle listener takes over on release, so removing ours leaves no gap.
+      client.release(broken);
+      client.off('error', onError);
     }
   }
 
@@ -44,7 +103,11 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
     withTenant,
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async ping() {
-      await pool.query('SELECT 1');
+      try {
+        await pool.query('SELECT 1');
+      } catch (err) {
+        throw toUnavailable(err) ?? err;
+      }
     },
     async close() {
       await pool.end();
@@ -65,8 +128,9 @@ export async function describeRoles(db: Queryable): Promise<{ sessionUser: strin
 }
 
 /** A single owner connection for migrations; closed by the caller. */
-export async function connectOwner(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, application_name: 'engram-migrate' });
+export async function connectOwner(url: string, connectTimeoutMs = DEFAULT_POSTGRES_TIMEOUTS.connectMs): Promise<pg.Client> {
+  // No statement_timeout here: building an index over existing rows may legitimately take long.
+  const client = new pg.Client({ connectionString: url, application_name: 'engram-migrate', connectionTimeoutMillis: connectTimeoutMs });
   await client.connect();
   return client;
 }

@@ -524,7 +524,7 @@ describe('JWKS', () => {
       expect((await verifier.verify(token)).subject).toBe('user-1'); // within the cache: no fetch needed
       await new Promise((r) => setTimeout(r, 300));
       const err = await expectAuthUnavailable(verifier.verify(token)); // past the cache: provider outage
-      expect(err.retryAfterSec).toBeGreaterThan(0);
+      expect(err.retryAfter).toBeGreaterThan(0);
       up = true;
       expect((await verifier.verify(token)).subject).toBe('user-1');
     } finally {

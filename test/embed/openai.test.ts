@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAIEmbedder, resolveEmbeddingsUrl } from '../../src/embed/openai.js';
+import { EmbedderTimeoutError, toEmbeddingAppError } from '../../src/embed/embedder-errors.js';
 
 const API_KEY = 'sk-test-123';
 const MODEL = 'test-embed';
@@ -223,7 +224,8 @@ describe('OpenAI-compatible embedder', () => {
       (x: unknown) => x,
     );
     expect(Date.now() - started).toBeLessThan(3_000);
-    expect(err).toBeInstanceOf(Error);
+    expect(err).toBeInstanceOf(EmbedderTimeoutError); // rendered as 504 EMBEDDING_TIMEOUT with Retry-After
+    expect(toEmbeddingAppError(err)).toMatchObject({ code: 'EMBEDDING_TIMEOUT', statusCode: 504 });
     expect((err as Error).message).toMatch(/timed out after 200 ms/);
     expect((err as Error).message).not.toContain('penguins');
   });

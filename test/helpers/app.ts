@@ -60,7 +60,7 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
  * data-dir) PGlite, or a fresh PostgreSQL database.
  */
 export async function createTestApp(
-  options: { env?: Record<string, string>; pgliteDataDir?: string } = {},
+  options: { env?: Record<string, string>; pgliteDataDir?: string; embedder?: Embedder } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
   const stream = new Writable({
@@ -78,7 +78,7 @@ export async function createTestApp(
     env.ENGRAM_DATA_DIR = options.pgliteDataDir ?? 'memory://';
   }
   try {
-    return await assemble(env, logs, stream, pgDb);
+    return await assemble(env, logs, stream, pgDb, options.embedder);
   } catch (err) {
     await pgDb?.drop().catch(() => {}); // a failed start leaves no database behind
     throw err;
@@ -90,9 +90,11 @@ async function assemble(
   logs: string[],
   stream: Writable,
   pgDb: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined,
+  ownEmbedder: Embedder | undefined,
 ): Promise<TestApp> {
   const config = loadConfig(env);
-  const embedder = testEmbedder();
+  // A caller's embedder (e.g. with other bounds) must make the same vectors as the shared one.
+  const embedder = ownEmbedder ?? testEmbedder();
   await embedder.init();
   const metrics = createMetrics();
   const db = await openDatabase(config.database, {

@@ -14,7 +14,8 @@ describe('loadConfig', () => {
     const c = loadConfig({ ...secrets(), ENGRAM_DATA_DIR: '/data/x' });
     expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, env: 'development', migrateOnStart: true });
     expect(c.database).toEqual({ kind: 'pglite', dataDir: '/data/x/pgdata' });
-    expect(c.embeddings).toEqual({ provider: 'use-lite', threads: undefined });
+    expect(c.embeddings).toEqual({ provider: 'use-lite', threads: undefined, timeoutMs: 30_000, queueMax: 512 });
+    expect(c.timeouts).toEqual({ httpRequestMs: 30_000, readyzMs: 2000, shutdownGraceMs: 10_000 });
     expect(c.keys.kek.activeVersion).toBe(1);
   });
 

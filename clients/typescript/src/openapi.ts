@@ -27,7 +27,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers and the embedding model is loaded */
+        /** Readiness: the database answers, the embedding model is loaded, and Redis answers when configured */
         get: operations["readyz"];
         put?: never;
         post?: never;
@@ -367,6 +367,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     queryMemory: {
@@ -499,6 +508,15 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -672,6 +690,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     exportMemories: {
@@ -769,6 +796,15 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -910,6 +946,15 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1063,6 +1108,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     listMemories: {
@@ -1183,6 +1237,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     eraseUser: {
@@ -1283,6 +1346,15 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1416,6 +1488,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     deleteMemory: {
@@ -1522,6 +1603,15 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -20,11 +20,18 @@ export interface CallOptions {
 }
 
 const RETRY_STATUS = new Set([429, 503]);
+/**
+ * Refusals the service answers before doing any work, so a POST can be sent again without creating
+ * a duplicate. A 503 DATABASE_UNAVAILABLE may come after a write committed: a POST is not retried.
+ */
+const BEFORE_WORK = new Set(['RATE_LIMITED', 'OVERLOADED', 'NOT_READY', 'AUTH_UNAVAILABLE']);
+const refusedBeforeWork = (error: EngramError) => BEFORE_WORK.has(error.code);
 
 /**
  * One HTTP call with the bearer token, a timeout, the caller's AbortSignal, and retries with
- * back-off on 429/503 (which the service answers before doing any work, so a retry cannot
- * duplicate a write). Network errors are retried only for GET and DELETE.
+ * back-off on 429/503. GET and DELETE are retried on any of them and on network errors; a POST only
+ * on refusals that come before any work (rate limit, full queue, not ready), never on a 503 that
+ * may follow a committed write.
  */
 export async function call(
   t: TransportOptions,
@@ -60,9 +67,12 @@ export async function call(
     }
     if (res.ok) return res;
     if (RETRY_STATUS.has(res.status) && attempt < t.maxRetries) {
-      await res.body?.cancel();
-      await sleep(retryAfterMs(res.headers.get('retry-after')) ?? backoff(t, attempt), options.signal, t.maxRetryDelayMs);
-      continue;
+      const error = await toError(res);
+      if (idempotent || refusedBeforeWork(error)) {
+        await sleep(retryAfterMs(res.headers.get('retry-after')) ?? backoff(t, attempt), options.signal, t.maxRetryDelayMs);
+        continue;
+      }
+      throw error;
     }
     throw await toError(res);
   }

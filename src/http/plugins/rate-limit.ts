@@ -4,15 +4,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../../config/schema.js';
 import type { UserHasher } from '../../crypto/user-hash.js';
-import { AppError, ErrorCode, Errors } from '../../errors/app-error.js';
+import { AppError, ErrorCode, Errors, RETRY_AFTER_SECONDS } from '../../errors/app-error.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { budgets, routeClass, type RouteClass } from '../../ratelimit/route-class.js';
-import { connectRateLimitRedis } from '../../ratelimit/redis.js';
+import type { RateLimitRedis } from '../../ratelimit/redis.js';
 
 export interface RateLimitPluginOptions {
   config: Config['rateLimit'];
   hashUser: UserHasher;
   metrics: Metrics;
+  /** The Redis the counters live in (connected by the caller when REDIS_URL is set; it also closes it). */
+  redis?: RateLimitRedis;
 }
 
 type StoreCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
@@ -38,7 +40,7 @@ function failurePolicyStore(
 ): FastifyRateLimitStore {
   const fail = (err: unknown, cb: StoreCallback) => {
     onFailure(err);
-    cb(policy === 'open' ? (err as Error) : Errors.notReady('rate limiting is unavailable; retry shortly'));
+    cb(policy === 'open' ? (err as Error) : Errors.notReady('rate limiting is unavailable; retry shortly', RETRY_AFTER_SECONDS));
   };
   return {
     incr(key, cb, timeWindow, max) {
@@ -70,16 +72,11 @@ const classOf = (request: FastifyRequest): RouteClass => routeClass(request.meth
  */
 export const rateLimitPlugin = fp(
   async (app: FastifyInstance, opts: RateLimitPluginOptions) => {
-    const { config, hashUser, metrics } = opts;
+    const { config, hashUser, metrics, redis } = opts;
     const perWindow = budgets(config.perMinute, config.windowMs);
 
     let store: (new () => FastifyRateLimitStore) | undefined;
-    if (config.redisUrl) {
-      const redis = await connectRateLimitRedis(config.redisUrl, {
-        info: (m) => app.log.info(m),
-        warn: (m) => app.log.warn(m),
-      });
-      app.addHook('onClose', () => redis.close());
+    if (redis) {
       const guarded = failurePolicyStore(new RedisStore(false, false, redis.client, config.keyPrefix), config.failMode, (err) => {
         metrics.rateLimitBackendErrors.inc({ policy: config.failMode });
         app.log.debug({ err }, 'rate-limit store failed');

@@ -45,4 +45,5 @@ export const errorResponses = {
   500: ErrorBody,
   502: ErrorBody,
   503: ErrorBody,
+  504: ErrorBody,
 };
