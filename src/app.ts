@@ -25,7 +25,8 @@ import type { Database, Queryable } from './store/database.js';
 import { keyRepository } from './store/key-repository.js';
 import { connectRateLimitRedis } from './ratelimit/redis.js';
 import { VERSION } from './version.js';
-import { openDatabase } from './store/open.js';
+import { openDatabase, withMaintenance } from './store/open.js';
+import { resealLegacyChunks } from './memory/chunk-reseal.js';
 import { createSummarizer } from './summarize/create-summarizer.js';
 
 export interface AppOverrides {
@@ -109,6 +110,21 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   const hashUser = createUserHasher(config.keys.hashKey);
   const dataKeys = new DataKeys<Queryable>(config.keys.kek, keyRepository);
+  if (config.migrateOnStart) {
+    // Chunks sealed under the older AAD are re-sealed before the first request (a no-op once done).
+    const opened = db;
+    await withMaintenance(config.database, opened, (maintenance) =>
+      resealLegacyChunks({ db: opened, maintenance, dataKeys }, { log: (m) => app.log.info(m) }),
+    ).catch(async (err: unknown) => {
+      // An owner that is not a member of engram_maintenance: serve, say so (engram migrate fails on it).
+      if ((err as { code?: string }).code === '42501') {
+        app.log.warn(`chunk AAD: could not look for chunks to re-seal (${(err as Error).message}); grant engram_maintenance to the owner and run engram migrate`);
+        return;
+      }
+      await app.close();
+      throw err;
+    });
+  }
   const memory = new MemoryService({ db, embedder, dataKeys, hashUser, metrics, vectorSearch: config.vectorSearch });
   const entities = new EntityService({ db, dataKeys, hashUser, metrics });
   const database = db;

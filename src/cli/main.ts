@@ -14,6 +14,7 @@ import { VERSION } from '../version.js';
 import { fetchApi } from '../mcp/api.js';
 import { createMcpServer } from '../mcp/tools.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { registerKeyCommands, resealAfterMigrate } from './keys.js';
 
 /** Loads the configuration, printing warnings to stderr; a bad configuration ends the process. */
 function config(warnings?: string[]): Config {
@@ -73,6 +74,7 @@ program
     try {
       await embedder.init();
       await migrateDatabase(cfg.database, { model: embedder.model, dimensions: embedder.dimensions }, console.log);
+      await resealAfterMigrate(cfg, console.log);
       console.log(`database ready (${cfg.database.kind}, ${embedder.model}, ${embedder.dimensions}-d)`);
     } finally {
       await embedder.close();
@@ -204,6 +206,8 @@ function wrap(text: string, width = 100): string {
   }
   return [...lines, line].join('\n');
 }
+
+registerKeyCommands(program, () => config());
 
 program.parseAsync().catch((err: unknown) => {
   console.error(`engram: ${err instanceof Error ? err.message : String(err)}`);

@@ -8,7 +8,7 @@ export interface WrappedKey {
 
 /** Where wrapped data keys live (store/key-repository.ts); calls run inside the tenant's transaction. */
 export interface WrappedKeyStore<Tx> {
-  /** `forWrite` locks the row against a concurrent erase until the transaction ends. */
+  /** `forWrite` locks the tenant against a concurrent erase until the transaction ends. */
   find(tx: Tx, userHash: string, forWrite: boolean): Promise<WrappedKey | undefined>;
   /** Inserts unless a key exists already (a concurrent first write); returns the stored one. */
   insert(tx: Tx, userHash: string, kekVersion: number, wrapped: Buffer): Promise<WrappedKey>;
@@ -39,8 +39,9 @@ export class DataKeys<Tx> {
   }
 
   /**
-   * The tenant's DEK for writing, created on first use. The key row stays locked until the
-   * transaction ends, so an erase cannot destroy the key while rows are being sealed with it.
+   * The tenant's DEK for writing, created on first use. The tenant stays locked against an erase
+   * until the transaction ends, so an erase cannot destroy the key while rows are being sealed
+   * with it, nor miss a first write whose new key is not committed yet.
    */
   async getOrCreate(tx: Tx, userHash: string): Promise<Buffer> {
     const row = await this.store.find(tx, userHash, true);

@@ -3,11 +3,13 @@ import type { DataKeys } from '../crypto/data-keys.js';
 import { fieldAad, open, seal } from '../crypto/envelope.js';
 import type { UserHasher } from '../crypto/user-hash.js';
 import { Errors } from '../errors/app-error.js';
+import { openChunk } from '../memory/chunk-crypto.js';
 import { chunkText } from '../memory/chunker.js';
 import { Limits } from '../memory/limits.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Database, Queryable } from '../store/database.js';
 import { entityRepository as repo, type MentionInsert, type RelationshipInsert } from '../store/entity-repository.js';
+import { lockTenant } from '../store/tenant-lock.js';
 import { nameIndexer } from './blind-index.js';
 import { extractYielding } from './extract.js';
 import { nameKey } from './normalize.js';
@@ -122,6 +124,7 @@ export class EntityService {
       }
       const userHash = this.deps.hashUser(userId);
       return this.deps.db.withTenant(userHash, async (tx) => {
+        await lockTenant(tx, userHash, 'shared'); // wholly before or after an erase
         const dek = await this.deps.dataKeys.find(tx, userHash);
         if (!dek) throw Errors.notFound('entity');
         const index = nameIndexer(dek)(key);
@@ -155,13 +158,14 @@ export class EntityService {
   /** The chunks of the memories, decrypted. A memory that is not the user's is NOT_FOUND. */
   private async readChunks(userHash: string, memoryIds: string[]): Promise<Segment[]> {
     return this.deps.db.withTenant(userHash, async (tx) => {
+      await lockTenant(tx, userHash, 'shared'); // wholly before or after an erase
       const chunks = await repo.chunksOf(tx, userHash, memoryIds);
       const found = new Set(chunks.map((c) => c.memoryId));
       if (memoryIds.some((id) => !found.has(id))) throw Errors.notFound('memory');
       const dek = await this.deps.dataKeys.find(tx, userHash);
       if (!dek) throw Errors.decryptFailed();
       return chunks.map((c) => ({
-        text: open(dek, c.ciphertext, fieldAad(userHash, 'memory_chunks', c.id, 'text')).toString('utf8'),
+        text: openChunk(dek, { userHash, memoryId: c.memoryId, chunkId: c.id, ordinal: c.ordinal }, c.ciphertext),
         memoryId: c.memoryId,
         chunkId: c.id,
       }));

@@ -14,6 +14,8 @@ import {
   type SearchFilters,
   type VectorSearchOptions,
 } from '../store/memory-repository.js';
+import { lockTenant, type TenantLockMode } from '../store/tenant-lock.js';
+import { CHUNK_AAD_VERSION, openChunk, sealChunk } from './chunk-crypto.js';
 import { chunkText } from './chunker.js';
 import { assertFilterDate, assertMemoryId, assertMetadata, decodeCursor, encodeCursor } from './input-checks.js';
 import { Limits } from './limits.js';
@@ -98,7 +100,8 @@ export class MemoryService {
       const chunks = pieces.map((piece, i) => ({
         id: chunkIds[i]!,
         ordinal: i,
-        ciphertext: seal(dek, piece, fieldAad(userHash, 'memory_chunks', chunkIds[i]!, 'text')),
+        ciphertext: sealChunk(dek, { userHash, memoryId, chunkId: chunkIds[i]!, ordinal: i }, piece),
+        aadVersion: CHUNK_AAD_VERSION,
         embedding: embeddings[i]!,
       }));
       const memory = {
@@ -148,7 +151,7 @@ export class MemoryService {
     if (!Number.isInteger(k) || k < 1 || k > Limits.kMax) throw Errors.validation(`k must be an integer in 1..${Limits.kMax}`);
     const [vector] = await this.embed([query]);
     const userHash = this.deps.hashUser(input.userId);
-    return this.deps.db.withTenant(userHash, async (tx) => {
+    return this.inTenant(userHash, 'shared', async (tx) => {
       const hits = await memoryRepository.search(
         tx,
         userHash,
@@ -163,7 +166,7 @@ export class MemoryService {
       return hits.map((hit) => ({
         memoryId: hit.memoryId,
         chunkId: hit.chunkId,
-        text: open(dek, hit.ciphertext, fieldAad(userHash, 'memory_chunks', hit.chunkId, 'text')).toString('utf8'),
+        text: openChunk(dek, { userHash, memoryId: hit.memoryId, chunkId: hit.chunkId, ordinal: hit.ordinal }, hit.ciphertext),
         score: hit.score,
         source: hit.source,
         metadata: hit.metadata,
@@ -175,7 +178,7 @@ export class MemoryService {
   async get(userId: string, memoryId: string): Promise<Memory> {
     assertMemoryId(memoryId);
     const userHash = this.deps.hashUser(userId);
-    return this.deps.db.withTenant(userHash, async (tx) => {
+    return this.inTenant(userHash, 'shared', async (tx) => {
       const row = await memoryRepository.get(tx, userHash, memoryId);
       if (!row) throw Errors.notFound('memory');
       const dek = await this.requireKey(tx, userHash);
@@ -194,7 +197,7 @@ export class MemoryService {
     }
     const after = options.cursor ? decodeCursor(options.cursor) : undefined;
     const userHash = this.deps.hashUser(userId);
-    return this.deps.db.withTenant(userHash, async (tx) => {
+    return this.inTenant(userHash, 'shared', async (tx) => {
       const rows = await memoryRepository.list(tx, userHash, limit, after);
       if (rows.length === 0) return { memories: [] };
       const dek = await this.requireKey(tx, userHash);
@@ -207,20 +210,21 @@ export class MemoryService {
   async delete(userId: string, memoryId: string): Promise<void> {
     assertMemoryId(memoryId);
     const userHash = this.deps.hashUser(userId);
-    const deleted = await this.deps.db.withTenant(userHash, (tx) => memoryRepository.delete(tx, userHash, memoryId));
+    const deleted = await this.inTenant(userHash, 'shared', (tx) => memoryRepository.delete(tx, userHash, memoryId));
     if (!deleted) throw Errors.notFound('memory');
   }
 
   /**
-   * Erases a user: first destroys the data key (committed on its own, so even if deleting the rows
-   * fails midway, what is left can no longer be decrypted), then deletes the rows. A write in
-   * flight holds the key row locked, so it commits before the key goes and its rows are deleted too.
+   * Erases a user in one transaction under the tenant's exclusive lock: it waits for the reads and
+   * writes in flight (a first write included), destroys the data key and deletes every row, and
+   * commits all of it or nothing. Reads and writes that arrive meanwhile wait and then find nothing.
    */
   async erase(userId: string): Promise<{ keyDestroyed: boolean; memoriesDeleted: number }> {
     const userHash = this.deps.hashUser(userId);
-    const keyDestroyed = await this.deps.db.withTenant(userHash, (tx) => keyRepository.destroy(tx, userHash));
-    const memoriesDeleted = await this.deps.db.withTenant(userHash, (tx) => memoryRepository.deleteAll(tx, userHash));
-    return { keyDestroyed, memoriesDeleted };
+    return this.inTenant(userHash, 'exclusive', async (tx) => {
+      const keyDestroyed = await keyRepository.destroy(tx, userHash);
+      return { keyDestroyed, memoriesDeleted: await memoryRepository.deleteAll(tx, userHash) };
+    });
   }
 
   /** Every memory of a user, decrypted, newest first, a page at a time (one transaction per page). */
@@ -247,9 +251,18 @@ export class MemoryService {
     }
   }
 
+  /** A tenant transaction that first takes the tenant lock (store/tenant-lock.ts). */
+  private inTenant<T>(userHash: string, mode: TenantLockMode, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.deps.db.withTenant(userHash, async (tx) => {
+      await lockTenant(tx, userHash, mode);
+      return fn(tx);
+    });
+  }
+
   private async requireKey(tx: Queryable, userHash: string): Promise<Buffer> {
     const dek = await this.deps.dataKeys.find(tx, userHash);
-    // Rows without a key: the key was destroyed (erase in progress). Nothing can be read.
+    // Rows without a key: an erase deletes both in one transaction that no read overlaps (tenant
+    // lock), so this is not an erase in progress but a key row removed out of band.
     if (!dek) throw Errors.decryptFailed();
     return dek;
   }

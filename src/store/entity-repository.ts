@@ -31,6 +31,7 @@ export interface RelationshipInsert {
 export interface ChunkText {
   id: string;
   memoryId: string;
+  ordinal: number;
   ciphertext: Uint8Array;
 }
 
@@ -51,12 +52,12 @@ const hex = (b: Buffer) => b.toString('hex');
 export const entityRepository = {
   /** The chunks of the given memories, in order. */
   async chunksOf(tx: Queryable, userHash: string, memoryIds: string[]): Promise<ChunkText[]> {
-    const { rows } = await tx.query<{ id: string; memory_id: string; ciphertext: Uint8Array }>(
-      `SELECT id, memory_id, ciphertext FROM memory_chunks
+    const { rows } = await tx.query<{ id: string; memory_id: string; ordinal: number; ciphertext: Uint8Array }>(
+      `SELECT id, memory_id, ordinal, ciphertext FROM memory_chunks
         WHERE user_hash = $1 AND memory_id = ANY($2::uuid[]) ORDER BY memory_id, ordinal`,
       [userHash, memoryIds],
     );
-    return rows.map((r) => ({ id: r.id, memoryId: r.memory_id, ciphertext: r.ciphertext }));
+    return rows.map((r) => ({ id: r.id, memoryId: r.memory_id, ordinal: r.ordinal, ciphertext: r.ciphertext }));
   },
 
   /** Which entity each of these blind indexes belongs to. */

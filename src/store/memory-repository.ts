@@ -18,12 +18,15 @@ export interface ChunkInsert {
   id: string;
   ordinal: number;
   ciphertext: Buffer;
+  /** Which AAD sealed the ciphertext (memory/chunk-crypto.ts CHUNK_AAD_VERSION). */
+  aadVersion: number;
   embedding: number[];
 }
 
 export interface ChunkHit {
   chunkId: string;
   memoryId: string;
+  ordinal: number;
   ciphertext: Uint8Array;
   source: string | null;
   metadata: Record<string, unknown>;
@@ -74,8 +77,8 @@ export const memoryRepository = {
     for (const chunk of chunks) {
       await tx.query(
         `INSERT INTO memory_chunks
-           (id, user_hash, memory_id, ordinal, ciphertext, embedding, embedding_model, source, metadata, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6::vector, $7, $8, $9::jsonb, $10)`,
+           (id, user_hash, memory_id, ordinal, ciphertext, embedding, embedding_model, source, metadata, created_at, aad_version)
+         VALUES ($1, $2, $3, $4, $5, $6::vector, $7, $8, $9::jsonb, $10, $11)`,
         [
           chunk.id,
           userHash,
@@ -87,6 +90,7 @@ export const memoryRepository = {
           memory.source,
           JSON.stringify(memory.metadata),
           createdAt,
+          chunk.aadVersion,
         ],
       );
     }
@@ -129,10 +133,13 @@ export const memoryRepository = {
     return rows.length > 0;
   },
 
+  /** Memories first, chunks by the cascade: the same row-lock order as a single delete. */
   async deleteAll(tx: Queryable, userHash: string): Promise<number> {
-    await tx.query(`DELETE FROM memory_chunks WHERE user_hash = $1`, [userHash]);
-    const { rows } = await tx.query(`DELETE FROM memories WHERE user_hash = $1 RETURNING 1`, [userHash]);
-    return rows.length;
+    const { rows } = await tx.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM memories WHERE user_hash = $1 RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+      [userHash],
+    );
+    return rows[0]!.n;
   },
 
   /**
@@ -205,11 +212,12 @@ export interface VectorSearchOptions {
 
 export const DEFAULT_VECTOR_SEARCH: VectorSearchOptions = { exactBelow: 2000, efSearch: 100, maxScanTuples: 20_000 };
 
-const HIT_COLUMNS = 'id, memory_id, ciphertext, source, metadata, created_at';
+const HIT_COLUMNS = 'id, memory_id, ordinal, ciphertext, source, metadata, created_at';
 
 type DbHit = {
   id: string;
   memory_id: string;
+  ordinal: number;
   ciphertext: Uint8Array;
   source: string | null;
   metadata: Record<string, unknown>;
@@ -220,6 +228,7 @@ type DbHit = {
 const toHit = (r: DbHit): ChunkHit => ({
   chunkId: r.id,
   memoryId: r.memory_id,
+  ordinal: r.ordinal,
   ciphertext: r.ciphertext,
   source: r.source,
   metadata: r.metadata,

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Database, DatabaseObserver, Queryable } from './database.js';
 import { assertEmbeddingSpace, prepareEmbeddingSpace } from './embedding-space.js';
+import { maintenanceOnClient, maintenanceOnPGlite, pgliteOf, type Maintenance } from './maintenance.js';
 import { migrate, type MigrationClient } from './migrate.js';
 import { connectOwner, describeRoles, openPostgres } from './postgres.js';
 import { openPGlite } from './pglite.js';
@@ -114,3 +115,23 @@ function explainMigrationFailure(err: unknown, cfg: Extract<DatabaseConfig, { ki
   );
 }
 
+/**
+ * Runs fn with a maintenance runner for `db`: on PGlite its own connection, on PostgreSQL one
+ * extra connection as the owner (DATABASE_OWNER_URL), closed afterwards.
+ */
+export async function withMaintenance<T>(cfg: DatabaseConfig, db: Database, fn: (m: Maintenance) => Promise<T>): Promise<T> {
+  const pglite = pgliteOf(db);
+  if (pglite) return fn(maintenanceOnPGlite(pglite));
+  if (cfg.kind !== 'postgres') throw new Error('a PostgreSQL database needs a PostgreSQL configuration');
+  const owner = await connectOwner(cfg.ownerUrl);
+  try {
+    return await fn(maintenanceOnClient(owner));
+  } finally {
+    await owner.end();
+  }
+}
+
+/** The database for CLI maintenance commands (keys, re-seal): no model, no embedding-space check. */
+export async function openForMaintenance(cfg: DatabaseConfig): Promise<Database> {
+  return cfg.kind === 'pglite' ? openPGlite(cfg.dataDir) : openPostgres({ url: cfg.url, poolMax: 2 });
+}

@@ -1,13 +1,14 @@
 import type { DataKeys } from '../crypto/data-keys.js';
-import { fieldAad, open } from '../crypto/envelope.js';
 import type { UserHasher } from '../crypto/user-hash.js';
 import type { Embedder } from '../embed/embedder.js';
 import { Errors } from '../errors/app-error.js';
+import { openChunk } from '../memory/chunk-crypto.js';
 import { Limits } from '../memory/limits.js';
 import type { MemoryService } from '../memory/memory-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { chunkRepository, type ChunkRow } from '../store/chunk-repository.js';
 import type { Database, Queryable } from '../store/database.js';
+import { lockTenant } from '../store/tenant-lock.js';
 import { render } from './compose.js';
 import { extractiveSummary } from './extractive.js';
 import { LlmUnavailable, type LlmClient } from './llm-client.js';
@@ -110,6 +111,7 @@ export class SummarizeService {
     }
     const userHash = this.deps.hashUser(input.userId);
     return this.deps.db.withTenant(userHash, async (tx) => {
+      await lockTenant(tx, userHash, 'shared'); // wholly before or after an erase
       let rows: ChunkRow[];
       let truncated = false;
       if (input.memoryIds) {
@@ -134,7 +136,7 @@ export class SummarizeService {
         chunkId: r.chunkId,
         ordinal: r.ordinal,
         createdAt: r.createdAt,
-        text: open(dek, r.ciphertext, fieldAad(userHash, 'memory_chunks', r.chunkId, 'text')).toString('utf8'),
+        text: openChunk(dek, { userHash, memoryId: r.memoryId, chunkId: r.chunkId, ordinal: r.ordinal }, r.ciphertext),
       }));
       return { chunks: inReadingOrder(chunks, input.memoryIds ?? []), truncated };
     });

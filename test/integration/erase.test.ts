@@ -70,7 +70,7 @@ describe(`erase across nodes (${backend()})`, () => {
         tx,
         userHash,
         { id, source: null, metadata: {}, textCiphertext: seal(dek, 'in flight', fieldAad(userHash, 'memories', id, 'text')), chunkCount: 1 },
-        [{ id: randomUUID(), ordinal: 0, ciphertext: seal(dek, 'in flight', Buffer.from('x')), embedding: new Array(512).fill(0.01) }],
+        [{ id: randomUUID(), ordinal: 0, ciphertext: seal(dek, 'in flight', Buffer.from('x')), aadVersion: 2, embedding: new Array(512).fill(0.01) }],
         'use-lite-512',
       );
     });

@@ -3,7 +3,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Queryable } from '../../src/store/database.js';
 import { migrateDatabase, openDatabase } from '../../src/store/open.js';
+import { maintenanceOnClient, maintenanceOnPGlite, pgliteOf } from '../../src/store/maintenance.js';
 import { openPGlite } from '../../src/store/pglite.js';
+import { tenantCatalog } from '../../src/store/tenant-catalog.js';
 import { backend, createPostgresDatabase, withDatabase } from '../helpers/database.js';
 
 /**
@@ -111,7 +113,9 @@ describe(`row-level security (${backend()})`, () => {
   it('every tenant table has RLS enabled and forced, with select/insert/update/delete policies', async () => {
     const { rows } = await h.owner.query<{ relname: string; relrowsecurity: boolean; relforcerowsecurity: boolean; cmds: string[] }>(
       `SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
-              ARRAY(SELECT p.polcmd::text FROM pg_policy p WHERE p.polrelid = c.oid ORDER BY 1) AS cmds
+              ARRAY(SELECT p.polcmd::text FROM pg_policy p WHERE p.polrelid = c.oid AND p.polroles = '{0}' ORDER BY 1) AS cmds,
+              ARRAY(SELECT p.polcmd::text || ':' || array_to_string(ARRAY(SELECT rolname FROM pg_roles WHERE oid = ANY(p.polroles)), ',')
+                      FROM pg_policy p WHERE p.polrelid = c.oid AND p.polroles <> '{0}' ORDER BY 1) AS others
          FROM pg_class c WHERE c.relname = ANY($1) ORDER BY c.relname`,
       [TABLES],
     );
@@ -119,7 +123,9 @@ describe(`row-level security (${backend()})`, () => {
     for (const row of rows) {
       expect(row.relrowsecurity, row.relname).toBe(true);
       expect(row.relforcerowsecurity, row.relname).toBe(true);
-      expect(row.cmds, row.relname).toEqual(['a', 'd', 'r', 'w']); // insert, delete, select, update
+      expect(row.cmds, row.relname).toEqual(['a', 'd', 'r', 'w']); // for everyone: insert, delete, select, update
+      // Besides: only SELECT, only for the maintenance role (listing tenants for key rotation).
+      for (const other of (row as unknown as { others: string[] }).others) expect(other, row.relname).toBe('r:engram_maintenance');
     }
   });
 
@@ -209,5 +215,31 @@ describe(`row-level security (${backend()})`, () => {
         await q.query('SELECT * FROM memories');
       }),
     ).rejects.toThrow(/row-level security/);
+  });
+
+  it('the maintenance role lists tenants and versions across RLS, and reads or writes nothing else', async () => {
+    const asMaintenance = <T>(fn: (q: Queryable) => Promise<T>): Promise<T> => {
+      const pglite = pgliteOf(h.db);
+      return pglite ? maintenanceOnPGlite(pglite)(fn) : maintenanceOnClient(h.owner as pg.Client)(fn);
+    };
+    const tenants = await asMaintenance((q) => tenantCatalog.keysNotOn(q, 99, '', 10));
+    expect(tenants).toEqual([A, B]);
+    expect(await asMaintenance((q) => tenantCatalog.legacyChunkTenants(q, '', 10))).toEqual([A, B]);
+    for (const stmt of [
+      'SELECT wrapped_dek FROM user_keys',
+      'SELECT ciphertext FROM memory_chunks',
+      'SELECT embedding FROM memory_chunks',
+      'SELECT * FROM memories',
+      `UPDATE user_keys SET kek_version = 2`,
+      `DELETE FROM memory_chunks`,
+    ]) {
+      await expect(asMaintenance((q) => q.query(stmt)), stmt).rejects.toThrow(/permission denied/);
+    }
+    // The app role is not a member, so it cannot become it.
+    const { rows } = await h.owner.query<{ member: boolean }>(`SELECT pg_has_role('engram_app', 'engram_maintenance', 'MEMBER') AS member`);
+    expect(rows[0]!.member).toBe(false);
+    if (backend() === 'postgres') {
+      await expect(h.asApp((q) => q.query('SET LOCAL ROLE engram_maintenance'))).rejects.toThrow(/permission denied/);
+    }
   });
 });
