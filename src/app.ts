@@ -8,7 +8,7 @@ import { createUserHasher } from './crypto/user-hash.js';
 import { createEmbedder } from './embed/create-embedder.js';
 import type { Embedder } from './embed/embedder.js';
 import { EntityService } from './entities/entity-service.js';
-import { registerErrorHandler } from './http/error-handler.js';
+import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { loggerOptions } from './http/logging.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
@@ -60,6 +60,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     // The whole request must arrive within this bound (slow-body clients); handlers are bounded by
     // the database and embedder timeouts.
     requestTimeout: config.timeouts.httpRequestMs,
+    frameworkErrors: frameworkErrorHandler,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -89,6 +90,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     jwksUrl: config.jwt.jwksUrl,
     issuer: config.jwt.issuer,
     audience: config.jwt.audience,
+    maxTokenAgeSec: config.jwt.maxTokenAgeSec,
   });
 
   const embedder = overrides.embedder ?? createEmbedder(config.embeddings);

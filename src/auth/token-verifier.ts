@@ -9,9 +9,12 @@
  *    an HS256 token is only ever checked against the HMAC secret and an RS256/ES256 token only against
  *    the public key / JWKS, so a token "signed" with the public key text as an HMAC secret can never
  *    verify (HS/RS algorithm confusion). jose's `algorithms` option is additionally pinned per call.
- *  - `exp` and `sub` are required; `iss`/`aud` are enforced when configured; `nbf` is honoured.
+ *  - `exp` and `sub` are required; `iss`/`aud` are enforced when configured; `nbf` is honoured; with a
+ *    maximum token age, `iat` is required and a token issued longer ago is refused.
+ *  - `sub` must be a valid user_id (Patterns.userId): it is the user the token acts as.
  *  - Every failure surfaces as `Errors.unauthenticated(detail)` with a short fixed detail that never
- *    echoes the token or attacker-controlled content.
+ *    echoes the token or attacker-controlled content — except a JWKS that cannot be fetched (and has
+ *    no usable cached key), which is `Errors.authUnavailable()` (503): the client is not at fault.
  */
 import { createPublicKey, randomUUID } from 'node:crypto';
 import {
@@ -26,6 +29,7 @@ import {
   type JWTVerifyOptions,
 } from 'jose';
 import { AppError, Errors } from '../errors/app-error.js';
+import { Patterns } from '../memory/limits.js';
 
 export const Scope = { Read: 'memory:read', Write: 'memory:write', Relay: 'memory:relay' } as const;
 export type Scope = (typeof Scope)[keyof typeof Scope];
@@ -48,6 +52,10 @@ export interface TokenVerifierOptions {
   audience?: string;
   /** Allowed clock skew for exp/nbf, in seconds. Default 5. */
   clockToleranceSec?: number;
+  /** Set: tokens must carry `iat` and be at most this old (seconds), whatever their `exp`. */
+  maxTokenAgeSec?: number;
+  /** How long fetched JWKS keys are used without refetching (ms). Default jose's, 10 minutes. */
+  jwksCacheMaxAgeMs?: number;
 }
 
 export interface TokenVerifier {
@@ -55,7 +63,7 @@ export interface TokenVerifier {
 }
 
 const MIN_SECRET_BYTES = 32;
-const MAX_SUBJECT_LENGTH = 128;
+const USER_ID = new RegExp(Patterns.userId);
 /** Anything longer is not a token we issue or accept; refuse before parsing. */
 const MAX_TOKEN_LENGTH = 8192;
 /** Bound on how many same-kid/kid-less JWKS candidates are tried for one token. */
@@ -140,7 +148,8 @@ function toUnauthenticated(err: unknown): AppError {
   if (err instanceof AppError) return err;
   switch (errorCode(err)) {
     case 'ERR_JWT_EXPIRED':
-      return Errors.unauthenticated('token expired');
+      // jose reports a token past the maximum age as expired with the claim `iat`.
+      return Errors.unauthenticated((err as { claim?: unknown }).claim === 'iat' ? 'token too old' : 'token expired');
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return Errors.unauthenticated('invalid token signature');
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
@@ -164,6 +173,7 @@ function toUnauthenticated(err: unknown): AppError {
       return Errors.unauthenticated('no matching token signing key');
     case 'ERR_JWKS_TIMEOUT':
     case 'ERR_JWKS_INVALID':
+      return Errors.authUnavailable(err);
     case 'ERR_JWK_INVALID':
       return Errors.unauthenticated('token signing keys unavailable');
     default:
@@ -199,10 +209,8 @@ function toPrincipal(payload: JWTPayload): Principal {
   const { sub, exp, jti } = payload;
   // jose already enforced presence (requiredClaims) and that exp is a number; re-check the shapes anyway.
   if (typeof sub !== 'string' || sub.length === 0) throw Errors.unauthenticated('invalid token sub claim');
-  // eslint-disable-next-line no-control-regex
-  if (sub.length > MAX_SUBJECT_LENGTH || /[\u0000-\u001f\u007f]/.test(sub)) {
-    throw Errors.unauthenticated('invalid token sub claim');
-  }
+  // The subject is the user the token acts as: one that cannot be a user_id could never be served.
+  if (!USER_ID.test(sub)) throw Errors.unauthenticated('token subject is not a valid user_id');
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw Errors.unauthenticated('token missing exp claim');
   const principal: Principal = { subject: sub, scopes: parseScopes(payload), expiresAt: new Date(exp * 1000) };
   if (typeof jti === 'string' && jti.length > 0) principal.tokenId = jti;
@@ -236,11 +244,22 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
     pemKey.catch(() => undefined); // surfaced (as a 401) by verify(); avoid an unhandled rejection meanwhile
   }
 
-  const jwks = jwksUrl === undefined ? undefined : createRemoteJWKSet(parseJwksUrl(jwksUrl));
+  const maxTokenAge = opts.maxTokenAgeSec;
+  if (maxTokenAge !== undefined && !(Number.isInteger(maxTokenAge) && maxTokenAge > 0)) {
+    throw new Error('maxTokenAgeSec must be a positive integer');
+  }
+
+  const jwks =
+    jwksUrl === undefined
+      ? undefined
+      : createRemoteJWKSet(parseJwksUrl(jwksUrl), {
+          ...(opts.jwksCacheMaxAgeMs !== undefined ? { cacheMaxAge: opts.jwksCacheMaxAgeMs } : {}),
+        });
 
   const baseOptions: JWTVerifyOptions = {
-    requiredClaims: ['exp', 'sub'],
+    requiredClaims: maxTokenAge !== undefined ? ['exp', 'sub', 'iat'] : ['exp', 'sub'],
     clockTolerance,
+    ...(maxTokenAge !== undefined ? { maxTokenAge } : {}),
     ...(issuer !== undefined ? { issuer } : {}),
     ...(audience !== undefined ? { audience } : {}),
   };
@@ -249,15 +268,16 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
     if (!jwks) throw Errors.unauthenticated('token algorithm not allowed');
     const remote = jwks;
     const options: JWTVerifyOptions = { ...baseOptions, algorithms: [alg] };
-    // Key-set fetch problems (network, non-200, bad JSON, timeout) become one fixed detail; "no key for this
-    // token" and "several candidate keys" keep their jose errors (the latter carries the candidates).
+    // Key-set fetch problems (network, non-200, bad JSON, timeout) with no usable cached key are the
+    // provider's outage, not a bad token: 503 AUTH_UNAVAILABLE. "No key for this token" and "several
+    // candidate keys" keep their jose errors (the latter carries the candidates).
     const getKey: JWTVerifyGetKey = async (header, input) => {
       try {
         return await remote(header, input);
       } catch (err) {
         const code = errorCode(err);
         if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') throw err;
-        throw Errors.unauthenticated('token signing keys unavailable');
+        throw Errors.authUnavailable(err);
       }
     };
     try {
@@ -346,8 +366,8 @@ export async function signToken(opts: {
 }): Promise<string> {
   const key = secretBytes(opts.secret);
   const { subject, scopes, ttlSeconds } = opts;
-  if (typeof subject !== 'string' || subject.length === 0 || subject.length > MAX_SUBJECT_LENGTH) {
-    throw Errors.validation(`subject must be a non-empty string of at most ${MAX_SUBJECT_LENGTH} characters`);
+  if (!isValidSubject(subject)) {
+    throw Errors.validation(`subject must be a valid user id: 1-128 of A-Z a-z 0-9 . _ : @ -, starting with a letter or digit`);
   }
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
     throw Errors.validation('ttlSeconds must be a positive integer');
@@ -367,4 +387,9 @@ export async function signToken(opts: {
   if (opts.issuer !== undefined) jwt.setIssuer(opts.issuer);
   if (opts.audience !== undefined) jwt.setAudience(opts.audience);
   return jwt.sign(key);
+}
+
+/** Whether a token for this subject would be accepted: the subject must be a valid user_id. */
+export function isValidSubject(subject: unknown): subject is string {
+  return typeof subject === 'string' && USER_ID.test(subject);
 }

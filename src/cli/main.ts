@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { decodeJwt } from 'jose';
-import { Scope, signToken } from '../auth/token-verifier.js';
+import { Scope, isValidSubject, signToken } from '../auth/token-verifier.js';
 import { ConfigError, findSigningSecret, loadConfig } from '../config/load.js';
 import { ENVIRONMENT_VARIABLES, type Config } from '../config/schema.js';
 import { createEmbedder } from '../embed/create-embedder.js';
@@ -103,6 +103,13 @@ program
   .option('--scope <scopes...>', `scopes (${Object.values(Scope).join(', ')})`, [Scope.Read, Scope.Write])
   .option('--ttl <duration>', 'lifetime, e.g. 3600, 30m, 12h, 7d', parseTtl, 86400)
   .action(async (opts: { user: string; scope: string[]; ttl: number }) => {
+    // The server refuses tokens whose subject cannot be a user_id: never mint one.
+    if (!isValidSubject(opts.user)) {
+      console.error(
+        `engram: --user ${JSON.stringify(opts.user)} is not a valid user id: 1-128 characters of A-Z a-z 0-9 . _ : @ -, starting with a letter or digit`,
+      );
+      process.exit(2);
+    }
     // Never generates secrets: a token signed with a secret the server does not have is useless.
     const dataDir = process.env.ENGRAM_DATA_DIR || './.engram';
     let signing: ReturnType<typeof findSigningSecret>;

@@ -78,6 +78,8 @@ export const ConfigSchema = z
     JWT_JWKS_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
     JWT_ISSUER: optionalString,
     JWT_AUDIENCE: optionalString,
+    // Token hardening (issue 7): refuse tokens issued longer ago than this, whatever their exp.
+    JWT_MAX_TOKEN_AGE_SEC: z.coerce.number().int().min(1).max(31_536_000).optional(),
 
     ENGRAM_KEK: keyEncryptionKeys,
     ENGRAM_HASH_KEY: base64Key('ENGRAM_HASH_KEY'),
@@ -152,6 +154,15 @@ export const ConfigSchema = z
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL' });
     }
+    // A public key or JWKS usually belongs to an identity provider that serves other applications too:
+    // without pinning audience and issuer, their tokens (with memory:* scopes) would be accepted here.
+    if (c.NODE_ENV === 'production' && (c.JWT_PUBLIC_KEY || c.JWT_JWKS_URL)) {
+      for (const name of ['JWT_AUDIENCE', 'JWT_ISSUER'] as const) {
+        if (!c[name]) {
+          ctx.addIssue({ code: 'custom', path: [name], message: `${name} is required in production with JWT_PUBLIC_KEY or JWT_JWKS_URL` });
+        }
+      }
+    }
     if (c.LLM_URL && !c.LLM_MODEL) {
       ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: 'LLM_URL needs LLM_MODEL' });
     }
@@ -199,6 +210,7 @@ export const ConfigSchema = z
       jwksUrl: c.JWT_JWKS_URL,
       issuer: c.JWT_ISSUER,
       audience: c.JWT_AUDIENCE,
+      maxTokenAgeSec: c.JWT_MAX_TOKEN_AGE_SEC,
     },
     keys: { kek: c.ENGRAM_KEK, hashKey: c.ENGRAM_HASH_KEY },
     embeddings:

@@ -14,6 +14,7 @@ export const ErrorCode = {
   RateLimited: 'RATE_LIMITED',
   DecryptFailed: 'DECRYPT_FAILED',
   NotReady: 'NOT_READY',
+  AuthUnavailable: 'AUTH_UNAVAILABLE',
   EmbeddingFailed: 'EMBEDDING_FAILED',
   DatabaseUnavailable: 'DATABASE_UNAVAILABLE',
   Overloaded: 'OVERLOADED',
@@ -34,6 +35,7 @@ const STATUS: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   DECRYPT_FAILED: 500,
   NOT_READY: 503,
+  AUTH_UNAVAILABLE: 503,
   EMBEDDING_FAILED: 502,
   DATABASE_UNAVAILABLE: 503,
   OVERLOADED: 503,
@@ -85,6 +87,9 @@ export const Errors = {
       cause,
       retryAfter: RETRY_AFTER_SECONDS,
     }),
+  /** The identity provider's signing keys (JWKS) cannot be fetched: not the client's fault, retry later. */
+  authUnavailable: (cause?: unknown) =>
+    new AppError(ErrorCode.AuthUnavailable, 'token signing keys are temporarily unavailable', { cause, retryAfter: 30 }),
   embeddingFailed: (cause?: unknown) =>
     new AppError(ErrorCode.EmbeddingFailed, 'the embedding provider failed', { cause }),
 } as const;

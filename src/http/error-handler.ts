@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ErrorCode, isAppError } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { trackRouteMethods } from './method-not-allowed.js';
@@ -87,4 +87,18 @@ function countError(metrics: Metrics | undefined, err: AppError) {
   // The details of these two are a small fixed set of phrases: safe as labels.
   if (err.code === ErrorCode.Unauthenticated) metrics.authFailures.inc({ reason: err.detail });
   if (err.code === ErrorCode.DecryptFailed) metrics.decryptFailures.inc();
+}
+
+/**
+ * Errors the router raises before any route or hook runs (a malformed percent-encoding, a path
+ * parameter over the router's length limit): Fastify would answer them in its own body, echoing the
+ * path. Passed to Fastify as `frameworkErrors` so they get ours, without the path.
+ */
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const detail = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'malformed URL';
+  request.log.info({ code: ErrorCode.ValidationFailed, fastifyCode: err.code }, 'request rejected');
+  void reply
+    .status(400)
+    .header('x-request-id', request.id)
+    .send({ code: ErrorCode.ValidationFailed, detail, request_id: request.id });
 }

@@ -20,7 +20,7 @@ import {
 import { lockTenant, type TenantLockMode } from '../store/tenant-lock.js';
 import { CHUNK_AAD_VERSION, sealChunk } from './chunk-crypto.js';
 import { chunkText } from './chunker.js';
-import { assertMetadata, assertText, decodeCursor, encodeCursor } from './input.js';
+import { assertFilterDate, assertMemoryId, assertMetadata, assertText, decodeCursor, encodeCursor } from './input-checks.js';
 import { Limits } from './limits.js';
 
 export interface IndexInput {
@@ -162,6 +162,10 @@ export class MemoryService {
     const query = input.query.trim();
     if (!query) throw Errors.validation('query must not be blank');
     if (query.length > Limits.queryChars) throw Errors.validation(`query must be at most ${Limits.queryChars} characters`);
+    const filters = input.filters ?? {};
+    if (filters.metadata !== undefined) assertMetadata(filters.metadata, 'filters.metadata');
+    assertFilterDate(filters.createdAfter, 'filters.created_after');
+    assertFilterDate(filters.createdBefore, 'filters.created_before');
     const k = input.k ?? Limits.kDefault;
     if (!Number.isInteger(k) || k < 1 || k > Limits.kMax) throw Errors.validation(`k must be an integer in 1..${Limits.kMax}`);
     const [vector] = await this.embed([query]);
@@ -177,7 +181,7 @@ export class MemoryService {
         embedding: vector!,
         dimensions: this.deps.embedder.dimensions,
         k,
-        filters: input.filters ?? {},
+        filters,
         vectorSearch: this.deps.vectorSearch,
         minScore: input.minScore,
         reranker: input.rerank === false ? undefined : this.deps.reranker,
@@ -191,6 +195,7 @@ export class MemoryService {
   }
 
   async get(userId: string, memoryId: string): Promise<Memory> {
+    assertMemoryId(memoryId);
     const userHash = this.deps.hashUser(userId);
     return this.inTenant(userHash, 'shared', async (tx) => {
       const row = await memoryRepository.get(tx, userHash, memoryId);
@@ -222,6 +227,7 @@ export class MemoryService {
   }
 
   async delete(userId: string, memoryId: string): Promise<void> {
+    assertMemoryId(memoryId);
     const userHash = this.deps.hashUser(userId);
     const deleted = await this.inTenant(userHash, 'shared', (tx) => memoryRepository.delete(tx, userHash, memoryId));
     if (!deleted) throw Errors.notFound('memory');

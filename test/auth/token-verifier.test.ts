@@ -49,6 +49,19 @@ async function signWith(
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+/** Asserts the promise rejects with a 503 AUTH_UNAVAILABLE AppError (the key set could not be fetched). */
+async function expectAuthUnavailable(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => {
+      throw new Error('expected rejection');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  expect(err).toMatchObject({ code: 'AUTH_UNAVAILABLE', statusCode: 503 });
+  return err as AppError;
+}
+
 /** Asserts the promise rejects with a 401 UNAUTHENTICATED AppError (and the exact detail, if given). */
 async function expectUnauthenticated(p: Promise<unknown>, detail?: string, token?: string): Promise<AppError> {
   const err = await p.then(
@@ -183,13 +196,31 @@ describe('time and required claims', () => {
   });
 
   it('rejects an empty, non-string, over-long or control-character sub', async () => {
-    for (const sub of ['', 123, 'x'.repeat(129), 'user\n1', ['user-1']]) {
+    for (const sub of ['', 123, ['user-1']]) {
       const token = handSignedHs256(claims({ sub: sub as string }), SECRET);
       await expectUnauthenticated(v().verify(token), 'invalid token sub claim');
+    }
+    // A subject that cannot be a user_id (Patterns.userId) could never be served: refused at verification.
+    for (const sub of ['x'.repeat(129), 'user\n1', 'user 1', '../etc', '-leading-dash', 'ünicode', 'a/b', 'x\u0000']) {
+      const token = handSignedHs256(claims({ sub }), SECRET);
+      await expectUnauthenticated(v().verify(token), 'token subject is not a valid user_id');
+    }
+    for (const sub of ['alice', 'user@example.com', 'tenant:42.user_7', 'A-1']) {
+      expect((await v().verify(handSignedHs256(claims({ sub }), SECRET))).subject).toBe(sub);
     }
     // boundary: exactly 128 chars is fine
     const ok = handSignedHs256(claims({ sub: 'x'.repeat(128) }), SECRET);
     expect((await v().verify(ok)).subject).toHaveLength(128);
+  });
+
+  it('with a maximum token age, refuses tokens issued longer ago or without iat', async () => {
+    const aged = createTokenVerifier({ secret: SECRET, maxTokenAgeSec: 300 });
+    expect((await aged.verify(handSignedHs256(claims({ iat: now() - 200 }), SECRET))).subject).toBe('user-1');
+    await expectUnauthenticated(aged.verify(handSignedHs256(claims({ iat: now() - 400, exp: now() + 3600 }), SECRET)), 'token too old');
+    await expectUnauthenticated(aged.verify(handSignedHs256(claims({ iat: undefined }), SECRET)), 'token missing iat claim');
+    // Without the setting, the same old token is fine (only exp counts).
+    expect((await v().verify(handSignedHs256(claims({ iat: now() - 400, exp: now() + 3600 }), SECRET))).subject).toBe('user-1');
+    expect(() => createTokenVerifier({ secret: SECRET, maxTokenAgeSec: 0 })).toThrow(/maxTokenAgeSec/);
   });
 
   it('honours nbf', async () => {
@@ -454,26 +485,51 @@ describe('JWKS', () => {
     await expectUnauthenticated(v.verify(handSignedHs256(claims(), rsa.pem, { alg: 'HS256', kid: 'rsa-1' })), 'token algorithm not allowed');
   });
 
-  it('reports a non-200 JWKS response as an authentication failure', async () => {
+  it('reports a non-200 JWKS response as the keys being unavailable (503), not a bad token', async () => {
     const v = createTokenVerifier({ jwksUrl: jwksUrl.replace('jwks.json', 'missing.json') });
     const token = await signWith(rsa.privateKey, 'RS256', claims(), { kid: 'rsa-1' });
-    await expectUnauthenticated(v.verify(token), 'token signing keys unavailable');
+    await expectAuthUnavailable(v.verify(token));
   });
 
-  it('reports an unreachable JWKS host as an authentication failure', async () => {
+  it('reports an unreachable JWKS host as the keys being unavailable (503), not a bad token', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const v = createTokenVerifier({ jwksUrl: `http://127.0.0.1:${port}/jwks.json` });
     const token = await signWith(rsa.privateKey, 'RS256', claims(), { kid: 'rsa-1' });
-    await expectUnauthenticated(v.verify(token), 'token signing keys unavailable');
+    await expectAuthUnavailable(v.verify(token));
   });
 
-  it('reports a JWKS that is not valid JSON as an authentication failure', async () => {
+  it('reports a JWKS that is not valid JSON as the keys being unavailable (503), not a bad token', async () => {
     const v = createTokenVerifier({ jwksUrl: jwksUrl.replace('.well-known/jwks.json', 'broken.json') });
     const token = await signWith(rsa.privateKey, 'RS256', claims(), { kid: 'rsa-1' });
-    await expectUnauthenticated(v.verify(token), 'token signing keys unavailable');
+    await expectAuthUnavailable(v.verify(token));
+  });
+
+  it('a JWKS endpoint down past the cache is 503 AUTH_UNAVAILABLE with a retry hint; up again, tokens verify', async () => {
+    let up = true;
+    const body = JSON.stringify({ keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS256' }] });
+    const idp = createServer((_req, res) => {
+      if (up) res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      else res.socket?.destroy(); // as if the provider were down
+    });
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(idp.address() as AddressInfo).port}/jwks.json`;
+      const verifier = createTokenVerifier({ jwksUrl: url, jwksCacheMaxAgeMs: 200 });
+      const token = await signWith(rsa.privateKey, 'RS256', claims(), { kid: 'rsa-1' });
+      expect((await verifier.verify(token)).subject).toBe('user-1'); // fetched and cached
+      up = false;
+      expect((await verifier.verify(token)).subject).toBe('user-1'); // within the cache: no fetch needed
+      await new Promise((r) => setTimeout(r, 300));
+      const err = await expectAuthUnavailable(verifier.verify(token)); // past the cache: provider outage
+      expect(err.retryAfter).toBeGreaterThan(0);
+      up = true;
+      expect((await verifier.verify(token)).subject).toBe('user-1');
+    } finally {
+      await new Promise<void>((resolve) => idp.close(() => resolve()));
+    }
   });
 
   it('tries every candidate when several JWKS keys match a kid-less token', async () => {
@@ -603,6 +659,10 @@ describe('signToken', () => {
   it('refuses weak secrets and bad inputs', async () => {
     await expect(signToken({ secret: 'short', subject: 's', scopes: [], ttlSeconds: 60 })).rejects.toThrow(/32 bytes/);
     await expect(signToken({ secret: SECRET, subject: '', scopes: [], ttlSeconds: 60 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    // Subjects the server would refuse are refused when minting too.
+    for (const subject of ['has space', 'a/b', '-x', 'x'.repeat(129), 'é']) {
+      await expect(signToken({ secret: SECRET, subject, scopes: [], ttlSeconds: 60 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
     await expect(signToken({ secret: SECRET, subject: 's', scopes: [], ttlSeconds: 0 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(signToken({ secret: SECRET, subject: 's', scopes: ['a b'], ttlSeconds: 60 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });

@@ -43,6 +43,15 @@ describe(`engram CLI (${backend()})`, () => {
     expect(err.stderr).toMatch(/PORT/);
   });
 
+  it('token refuses a user id the server would refuse, with a clear message and exit code 2', async () => {
+    for (const user of ['has space', '../etc/passwd', '-dash-first', 'x'.repeat(129), 'ünïcode']) {
+      const err = await run('node', [...CLI, 'token', '--user', user], { env }).catch((e) => e);
+      expect(err.code, user).toBe(2);
+      expect(err.stderr).toMatch(/is not a valid user id/);
+      expect(err.stdout).toBe('');
+    }
+  });
+
   it('migrate prepares the database', async () => {
     const { stdout } = await run('node', [...CLI, 'migrate'], { env });
     expect(stdout).toMatch(/database ready \((pglite|postgres), use-lite-512, 512-d\)/);

@@ -175,6 +175,96 @@ describe(`hostile input (${backend()})`, () => {
       }
     });
 
+    it('metadata jsonb cannot hold (U+0000, lone surrogates; keys or values, any depth) is 400, index and query', async () => {
+      // Written as JSON text: the escapes reach the server exactly as a client would send them.
+      const hostile = [
+        '{"note":"a\\u0000b"}',
+        '{"a\\u0000":1}',
+        '{"note":"\\ud800"}',
+        '{"note":"\\udc00x"}',
+        '{"x\\udfff":1}',
+        '{"deep":{"list":["ok",{"k\\u0000":"v"}]}}',
+        '{"deep":{"list":["\\ud83d"]}}',
+      ];
+      for (const metadata of hostile) {
+        const index = `{"user_id":"alice","text":"hello","metadata":${metadata}}`;
+        expectError(await send({ payload: index, headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED', index);
+        const query = `{"user_id":"alice","query":"hello","filters":{"metadata":${metadata}}}`;
+        expectError(
+          await send({ url: '/api/v1/memory/query', payload: query, headers: { 'content-type': 'application/json' } }),
+          400,
+          'VALIDATION_FAILED',
+          query,
+        );
+      }
+      // Control: a proper surrogate pair (an emoji) is fine.
+      expect((await send({ payload: '{"user_id":"alice","text":"hi","metadata":{"m":"\\ud83d\\ude00"}}', headers: { 'content-type': 'application/json' } })).statusCode).toBe(201);
+    });
+
+    it('deeply nested metadata (a 10 KB body of 5,000 levels) is 400, index and query; filter metadata has the size limit', async () => {
+      for (const nested of ['['.repeat(5000) + ']'.repeat(5000), '{"a":'.repeat(2000) + '1' + '}'.repeat(2000)]) {
+        const index = `{"user_id":"alice","text":"hello","metadata":{"n":${nested}}}`;
+        expectError(await send({ payload: index, headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED');
+        const query = `{"user_id":"alice","query":"hello","filters":{"metadata":{"n":${nested}}}}`;
+        expectError(await send({ url: '/api/v1/memory/query', payload: query, headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED');
+      }
+      const deepFilter = { a: { b: { c: { d: { e: { f: 1 } } } } } };
+      expectError(await send({ url: '/api/v1/memory/query', payload: { user_id: 'alice', query: 'q', filters: { metadata: deepFilter } } }), 400, 'VALIDATION_FAILED');
+      const bigFilter = { blob: 'x'.repeat(10 * 1024) };
+      expectError(await send({ url: '/api/v1/memory/query', payload: { user_id: 'alice', query: 'q', filters: { metadata: bigFilter } } }), 413, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('urn:uuid: and other non-canonical ids are 400 (path params and cursor ids)', async () => {
+      const id = randomUUID();
+      for (const bad of [`urn:uuid:${id}`, `URN:UUID:${id}`, `{${id}}`, id.replace(/-/g, ''), `${id}%00`]) {
+        expectError(await send({ method: 'GET', url: `/api/v1/memory/${bad}` }), 400, 'VALIDATION_FAILED', bad);
+        expectError(await send({ method: 'DELETE', url: `/api/v1/memory/${bad}` }), 400, 'VALIDATION_FAILED', bad);
+      }
+      const cursor = Buffer.from(JSON.stringify([new Date().toISOString(), `urn:uuid:${id}`])).toString('base64url');
+      expectError(await send({ method: 'GET', url: `/api/v1/memory?cursor=${cursor}` }), 400, 'VALIDATION_FAILED');
+    });
+
+    it('leap-second, impossible and out-of-range filter timestamps are 400', async () => {
+      const bad = [
+        '2016-12-31T23:59:60Z',
+        '2024-06-30T23:59:60+00:00',
+        '0000-01-01T00:00:00Z',
+        '0001-01-01T00:00:00+01:00', // year 0 in UTC
+        '10000-01-01T00:00:00Z',
+        '+010000-01-01T00:00:00Z',
+        '-000001-01-01T00:00:00Z',
+        '2023-02-29T00:00:00Z',
+        '2024-04-31T00:00:00Z',
+        '2024-01-01T24:00:00Z',
+        '2024-01-01T00:00:00+24:00',
+      ];
+      for (const at of bad) {
+        for (const field of ['created_after', 'created_before']) {
+          const payload = { user_id: 'alice', query: 'q', filters: { [field]: at } };
+          expectError(await send({ url: '/api/v1/memory/query', payload }), 400, 'VALIDATION_FAILED', `${field}=${at}`);
+        }
+      }
+      const ok = await send({ url: '/api/v1/memory/query', payload: { user_id: 'alice', query: 'q', filters: { created_after: '2024-02-29T23:59:59.5+01:00', created_before: '9999-12-31T23:59:59Z' } } });
+      expect(ok.statusCode, ok.body).toBe(200);
+    });
+
+    it('list cursors with dates outside what PostgreSQL holds are 400', async () => {
+      const id = randomUUID();
+      const cursor = (at: unknown) => Buffer.from(JSON.stringify([at, id])).toString('base64url');
+      for (const at of ['-271821-04-20T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', '-004714-01-01T00:00:00.000Z', '0000-01-01T00:00:00.000Z', '2016-12-31T23:59:60Z', 8.64e15, null]) {
+        expectError(await send({ method: 'GET', url: `/api/v1/memory?cursor=${cursor(at)}` }), 400, 'VALIDATION_FAILED', String(at));
+      }
+      expect((await send({ method: 'GET', url: `/api/v1/memory?cursor=${cursor('2024-01-01T00:00:00.000Z')}` })).statusCode).toBe(200);
+    });
+
+    it('over-long path parameters and malformed percent-encodings get the error body, not the router\'s (no path echo)', async () => {
+      for (const url of [`/api/v1/memory/${'a'.repeat(150)}`, `/api/v1/memory/${'%61'.repeat(150)}`, '/api/v1/memory/%E0%A4%A', '/api/v1/memory/%zz']) {
+        const res = await send({ method: 'GET', url });
+        expectError(res, 400, 'VALIDATION_FAILED', url);
+        expect(res.body).not.toContain('aaaaaaaaaa');
+      }
+    });
+
     it('a caller-supplied X-Request-Id is echoed when well-formed, replaced otherwise', async () => {
       const ok = await send({ method: 'GET', url: '/api/v1/memory', headers: { 'x-request-id': 'trace-123' } });
       expect(ok.headers['x-request-id']).toBe('trace-123');

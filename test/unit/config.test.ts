@@ -47,6 +47,8 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://db/x' }, 'DATABASE_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ EMBEDDINGS_PROVIDER: 'openai' }, 'EMBEDDINGS_URL'],
+    [{ JWT_MAX_TOKEN_AGE_SEC: '0' }, 'JWT_MAX_TOKEN_AGE_SEC'],
+    [{ JWT_MAX_TOKEN_AGE_SEC: 'an hour' }, 'JWT_MAX_TOKEN_AGE_SEC'],
   ])('a bad value stops the start with a message naming it: %j', (bad, name) => {
     expect(() => loadConfig({ ...secrets(), ...bad })).toThrow(ConfigError);
     expect(() => loadConfig({ ...secrets(), ...bad })).toThrow(name);
@@ -78,6 +80,22 @@ describe('loadConfig', () => {
     expect(Object.keys(JSON.parse(readFileSync(path, 'utf8'))).sort()).toEqual(['ENGRAM_HASH_KEY', 'ENGRAM_KEK', 'JWT_SECRET']);
     chmodSync(path, 0o644);
     expect(() => loadConfig({ ENGRAM_DATA_DIR: dir })).toThrow(/readable by other users/);
+  });
+
+  it('in production, a public key or JWKS needs JWT_AUDIENCE and JWT_ISSUER (named in the error)', () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----';
+    for (const keySource of [{ JWT_PUBLIC_KEY: pem }, { JWT_JWKS_URL: 'https://id.example/.well-known/jwks.json' }]) {
+      const prod = { NODE_ENV: 'production', ...secrets(), ...keySource };
+      expect(() => loadConfig(prod)).toThrow(/JWT_AUDIENCE is required in production[\s\S]*JWT_ISSUER is required in production/);
+      expect(() => loadConfig({ ...prod, JWT_AUDIENCE: 'engram' })).toThrow(/JWT_ISSUER/);
+      expect(() => loadConfig({ ...prod, JWT_ISSUER: 'https://id.example' })).toThrow(/JWT_AUDIENCE/);
+      const ok = loadConfig({ ...prod, JWT_AUDIENCE: 'engram', JWT_ISSUER: 'https://id.example' });
+      expect(ok.jwt).toMatchObject({ audience: 'engram', issuer: 'https://id.example' });
+      // Outside production, and in production with only the HS256 secret Engram mints itself, not required.
+      expect(() => loadConfig({ ...prod, NODE_ENV: 'development' })).not.toThrow();
+    }
+    expect(() => loadConfig({ NODE_ENV: 'production', ...secrets() })).not.toThrow();
+    expect(loadConfig({ ...secrets(), JWT_MAX_TOKEN_AGE_SEC: '3600' }).jwt.maxTokenAgeSec).toBe(3600);
   });
 
   it('refuses to generate secrets in production or for a shared database', () => {

@@ -256,8 +256,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description The end user the memory belongs to */
-                    user_id: string;
+                    /** @description The end user; defaults to the token's subject (another user needs memory:relay) */
+                    user_id?: string;
                     /** @description At most 51200 bytes of UTF-8 */
                     text: string;
                     /** @description Where the memory came from, e.g. "chat" */
@@ -388,8 +388,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description The end user the memory belongs to */
-                    user_id: string;
+                    /** @description The end user; defaults to the token's subject (another user needs memory:relay) */
+                    user_id?: string;
                     query: string;
                     /** @default 10 */
                     k?: number;

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { UUID_PATTERN } from '../../memory/input-checks.js';
 import { Limits, Patterns } from '../../memory/limits.js';
 
 export const UserId = Type.String({ pattern: Patterns.userId, description: 'The end user the memory belongs to' });
@@ -9,7 +10,9 @@ export const Metadata = Type.Unsafe<Record<string, unknown>>({
   additionalProperties: true,
   description: `A JSON object, at most ${Limits.metadataBytes} bytes and ${Limits.metadataDepth} levels deep; stored unencrypted (filterable)`,
 });
-export const MemoryId = Type.String({ format: 'uuid' });
+/** Canonical UUID text (no `urn:uuid:` prefix, no braces). */
+export const MemoryId = Type.String({ format: 'uuid', pattern: UUID_PATTERN });
+/** RFC 3339; no leap second, years 0001..9999. */
 export const Timestamp = Type.String({ format: 'date-time' });
 
 /** The body of every error response. Registered once with app.addSchema (see sharedSchemas). */

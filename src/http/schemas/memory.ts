@@ -4,9 +4,12 @@ import { Metadata, MemoryId, Source, Timestamp, UserId } from './common.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
+/** Optional in bodies too: defaults to the token's subject, like `user_id` on the read routes. */
+const ActingUserId = Type.Optional({ ...UserId, description: "The end user; defaults to the token's subject (another user needs memory:relay)" });
+
 export const IndexBody = Type.Object(
   {
-    user_id: UserId,
+    user_id: ActingUserId,
     text: Type.String({ minLength: 1, maxLength: Limits.textBytes, description: `At most ${Limits.textBytes} bytes of UTF-8` }),
     source: Type.Optional(Source),
     metadata: Type.Optional(Metadata),
@@ -23,7 +26,7 @@ export const IndexResponse = Type.Object({
 
 export const QueryBody = Type.Object(
   {
-    user_id: UserId,
+    user_id: ActingUserId,
     query: Type.String({ minLength: 1, maxLength: Limits.queryChars }),
     k: Type.Optional(Type.Integer({ minimum: 1, maximum: Limits.kMax, default: Limits.kDefault })),
     min_score: Type.Optional(

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Scope } from '../../../auth/token-verifier.js';
+import { parseTimestamp } from '../../../memory/input-checks.js';
 import { errorResponses } from '../../schemas/common.js';
 import { QueryBody, QueryResponse } from '../../schemas/memory.js';
 import { actingUser } from '../../plugins/auth.js';
@@ -30,8 +31,8 @@ export function queryMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesO
         filters: {
           source: filters.source,
           metadata: filters.metadata,
-          createdAfter: filters.created_after ? new Date(filters.created_after) : undefined,
-          createdBefore: filters.created_before ? new Date(filters.created_before) : undefined,
+          createdAfter: filters.created_after ? parseTimestamp(filters.created_after) : undefined,
+          createdBefore: filters.created_before ? parseTimestamp(filters.created_before) : undefined,
         },
       });
       return {
