@@ -38,6 +38,8 @@ async function app(env: Record<string, string> = {}): Promise<Instance> {
   const config = loadConfig({
     ...testEnv({ REDIS_URL, RATE_LIMIT_KEY_PREFIX: `${RUN}${randomUUID()}:`, ...env }),
     ENGRAM_DATA_DIR: 'memory://',
+    // The first instance migrated the shared database (and re-sealed old chunks); this one only serves.
+    MIGRATE_ON_START: 'false',
   });
   const instance = await buildApp(config, { db: base.db, embedder: testEmbedder(), metrics: createMetrics(), logLevel: 'silent' });
   instances.push(instance);
