@@ -3,7 +3,6 @@ import type { DataKeys } from '../crypto/data-keys.js';
 import { fieldAad, open, seal } from '../crypto/envelope.js';
 import type { UserHasher } from '../crypto/user-hash.js';
 import type { Embedder } from '../embed/embedder.js';
-import { toEmbeddingAppError } from '../embed/embedder-errors.js';
 import { Errors } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KeywordIndex } from '../search/keyword/keyword-index.js';
@@ -22,6 +21,7 @@ import { CHUNK_AAD_VERSION, sealChunk } from './chunk-crypto.js';
 import { chunkText } from './chunker.js';
 import { assertFilterDate, assertMemoryId, assertMetadata, assertText, decodeCursor, encodeCursor } from './input-checks.js';
 import { Limits } from './limits.js';
+import { embedTexts } from './embed-texts.js';
 
 export interface IndexInput {
   userId: string;
@@ -256,18 +256,8 @@ export class MemoryService {
     } while (cursor);
   }
 
-  private async embed(texts: string[]): Promise<number[][]> {
-    const { embedder, metrics } = this.deps;
-    const started = performance.now();
-    try {
-      await embedder.init();
-      return await embedder.embed(texts);
-    } catch (err) {
-      throw toEmbeddingAppError(err);
-    } finally {
-      metrics.embeddingLatency.observe({ model: embedder.model }, elapsedMs(started));
-      metrics.embeddingBatchSize.observe({ model: embedder.model }, texts.length);
-    }
+  private embed(texts: string[]): Promise<number[][]> {
+    return embedTexts(this.deps.embedder, this.deps.metrics, texts);
   }
 
   /** A tenant transaction that first takes the tenant lock (store/tenant-lock.ts). */

@@ -1,5 +1,5 @@
 import type { Queryable } from './database.js';
-import type { ChunkHit, SearchFilters } from './memory-repository.js';
+import { filterConditions, type ChunkHit, type SearchFilters } from './memory-repository.js';
 
 /**
  * SQL of the blind keyword index (tables keyword_docs and keyword_postings). Terms arrive already
@@ -110,23 +110,7 @@ export const keywordRepository = {
       const d = Math.trunc(options.dimensions);
       cosine = `1 - (c.embedding::vector(${d}) <=> $${args.length}::vector(${d}))`;
     }
-    const where = ['c.user_hash = $1'];
-    if (filters.source !== undefined) {
-      args.push(filters.source);
-      where.push(`c.source = $${args.length}`);
-    }
-    if (filters.metadata && Object.keys(filters.metadata).length > 0) {
-      args.push(JSON.stringify(filters.metadata));
-      where.push(`c.metadata @> $${args.length}::jsonb`);
-    }
-    if (filters.createdAfter) {
-      args.push(filters.createdAfter);
-      where.push(`c.created_at >= $${args.length}`);
-    }
-    if (filters.createdBefore) {
-      args.push(filters.createdBefore);
-      where.push(`c.created_at < $${args.length}`);
-    }
+    const where = ['c.user_hash = $1', ...filterConditions(filters, args, 'c.')];
     const { rows } = await tx.query<{
       id: string | null;
       memory_id: string;

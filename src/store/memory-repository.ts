@@ -239,15 +239,24 @@ const toHit = (r: DbHit): ChunkHit => ({
 /** The tenant predicate and the filters: `$1` is the user hash, the filters' values follow. */
 function searchPredicate(userHash: string, filters: SearchFilters) {
   const params: unknown[] = [userHash];
-  const where = ['user_hash = $1'];
-  const add = (value: unknown) => `$${params.push(value)}`;
-  if (filters.source !== undefined) where.push(`source = ${add(filters.source)}`);
-  if (filters.metadata && Object.keys(filters.metadata).length > 0) {
-    where.push(`metadata @> ${add(JSON.stringify(filters.metadata))}::jsonb`);
-  }
-  if (filters.createdAfter) where.push(`created_at >= ${add(filters.createdAfter)}`);
-  if (filters.createdBefore) where.push(`created_at < ${add(filters.createdBefore)}`);
+  const where = ['user_hash = $1', ...filterConditions(filters, params)];
   return { where: where.join(' AND '), params };
+}
+
+/**
+ * The SQL conditions of the search filters, their values appended to `params` (placeholders numbered
+ * after what is already there). `alias` qualifies the columns (`c.` for a joined chunk table).
+ */
+export function filterConditions(filters: SearchFilters, params: unknown[], alias = ''): string[] {
+  const add = (value: unknown) => `$${params.push(value)}`;
+  const where: string[] = [];
+  if (filters.source !== undefined) where.push(`${alias}source = ${add(filters.source)}`);
+  if (filters.metadata && Object.keys(filters.metadata).length > 0) {
+    where.push(`${alias}metadata @> ${add(JSON.stringify(filters.metadata))}::jsonb`);
+  }
+  if (filters.createdAfter) where.push(`${alias}created_at >= ${add(filters.createdAfter)}`);
+  if (filters.createdBefore) where.push(`${alias}created_at < ${add(filters.createdBefore)}`);
+  return where;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   type SummarySentence,
   type SummaryStyle,
 } from './types.js';
+import { embedTexts } from '../memory/embed-texts.js';
 
 export interface SummarizeServiceDeps {
   db: Database;
@@ -178,18 +179,8 @@ export class SummarizeService {
     }));
   }
 
-  private async embed(texts: string[]): Promise<number[][]> {
-    const { embedder, metrics } = this.deps;
-    const started = performance.now();
-    try {
-      await embedder.init();
-      return await embedder.embed(texts);
-    } catch (err) {
-      throw Errors.embeddingFailed(err);
-    } finally {
-      metrics.embeddingLatency.observe({ model: embedder.model }, elapsedMs(started));
-      metrics.embeddingBatchSize.observe({ model: embedder.model }, texts.length);
-    }
+  private embed(texts: string[]): Promise<number[][]> {
+    return embedTexts(this.deps.embedder, this.deps.metrics, texts);
   }
 }
 

@@ -1,22 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeTestEmbedder, createTestApp, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    return e.isDirectory() ? filesUnder(path) : e.isFile() ? [path] : [];
-  });
-}
-
-const containing = (files: string[], text: string) => {
-  const needle = Buffer.from(text, 'utf8');
-  return files.filter((f) => readFileSync(f).includes(needle));
-};
+import { containing, storedFiles } from '../helpers/stored-files.js';
 
 /**
  * Acceptance 4 and 5: a ciphertext moved to another row or tenant, or altered by one byte, fails
@@ -126,18 +115,7 @@ describe(`data at rest (${backend()})`, () => {
     });
     expect(q.json().results[0].text).toContain(marker);
 
-    let files: string[];
-    if (backend() === 'pglite') {
-      await t.close(); // PGlite writes its data directory out on close
-      files = filesUnder(dataDir!);
-    } else {
-      await t.owner.query('CHECKPOINT');
-      const { rows } = await t.owner.query<{ dir: string; oid: number }>(
-        `SELECT current_setting('data_directory') AS dir, oid FROM pg_database WHERE datname = current_database()`,
-      );
-      const { dir, oid } = rows[0]!;
-      files = [...filesUnder(join(dir, 'base', String(oid))), ...filesUnder(join(dir, 'pg_wal'))];
-    }
+    const files = await storedFiles(t, dataDir);
     expect(files.length).toBeGreaterThan(20);
     // Positive control: the scan does find what is stored in plaintext (metadata), so it can fail.
     expect(containing(files, visible).length).toBeGreaterThan(0);

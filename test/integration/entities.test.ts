@@ -1,21 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_TABLES } from '../../src/store/database.js';
 import { closeTestEmbedder, createTestApp, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
+import { containing, storedFiles } from '../helpers/stored-files.js';
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    return e.isDirectory() ? filesUnder(path) : e.isFile() ? [path] : [];
-  });
-}
 /** A capitalised made-up word of letters only (digits would make it look like a model number). */
 const rareWord = (stem: string) => `${stem}${randomUUID().replace(/-/g, '').slice(0, 10).replace(/\d/g, (d) => 'ghijklmnop'[Number(d)]!)}`;
-const containing = (files: string[], text: string) => files.filter((f) => readFileSync(f).includes(Buffer.from(text, 'utf8')));
 
 /** Issue 8, acceptance 1, 3 and 5 for /entities: extraction, the sealed graph, lookup, tenancy, erase. */
 describe(`knowledge graph (${backend()})`, () => {
@@ -225,17 +219,7 @@ describe(`knowledge graph (${backend()})`, () => {
       for (const needle of [rare, rare.toLowerCase()]) expect(cells.filter((c) => c.includes(needle)), table).toEqual([]);
     }
     expect((await lookup('jan', rare)).json().entity.name).toBe(rare);
-    let files: string[];
-    if (backend() === 'pglite') {
-      await t.close();
-      files = filesUnder(dataDir!);
-    } else {
-      await t.owner.query('CHECKPOINT');
-      const { rows } = await t.owner.query<{ dir: string; oid: number }>(
-        `SELECT current_setting('data_directory') AS dir, oid FROM pg_database WHERE datname = current_database()`,
-      );
-      files = [...filesUnder(join(rows[0]!.dir, 'base', String(rows[0]!.oid))), ...filesUnder(join(rows[0]!.dir, 'pg_wal'))];
-    }
+    const files = await storedFiles(t, dataDir);
     expect(containing(files, visible).length).toBeGreaterThan(0); // the scan can find clear text
     expect(containing(files, rare)).toEqual([]);
     expect(containing(files, rare.toLowerCase())).toEqual([]);

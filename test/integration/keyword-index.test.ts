@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,14 +7,8 @@ import { createUserHasher } from '../../src/crypto/user-hash.js';
 import { terms } from '../../src/search/keyword/terms.js';
 import { closeTestEmbedder, createTestApp, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
+import { containing, storedFiles } from '../helpers/stored-files.js';
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    return e.isDirectory() ? filesUnder(path) : e.isFile() ? [path] : [];
-  });
-}
-const containing = (files: string[], text: string) => files.filter((f) => readFileSync(f).includes(Buffer.from(text, 'utf8')));
 
 /**
  * Issue 6, acceptance 2: the blind keyword index holds no word. A rare indexed word and its stem are
@@ -91,17 +85,7 @@ describe(`blind keyword index (${backend()})`, () => {
     expect(tables).not.toContain(stem);
     expect(tables).not.toContain(word.toLowerCase());
 
-    let files: string[];
-    if (backend() === 'pglite') {
-      await t.close(); // PGlite writes its data directory out on close
-      files = filesUnder(dataDir!);
-    } else {
-      await t.owner.query('CHECKPOINT');
-      const { rows } = await t.owner.query<{ dir: string; oid: number }>(
-        `SELECT current_setting('data_directory') AS dir, oid FROM pg_database WHERE datname = current_database()`,
-      );
-      files = [...filesUnder(join(rows[0]!.dir, 'base', String(rows[0]!.oid))), ...filesUnder(join(rows[0]!.dir, 'pg_wal'))];
-    }
+    const files = await storedFiles(t, dataDir);
     // Positive control: plaintext that is stored (metadata) is found, so the scan can fail.
     expect(containing(files, visible).length).toBeGreaterThan(0);
     for (const needle of [word, word.toLowerCase(), stem]) expect(containing(files, needle), needle).toEqual([]);
