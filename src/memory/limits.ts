@@ -8,6 +8,8 @@ export const Limits = {
   kDefault: 10,
   pageMax: 200,
   pageDefault: 50,
+  /** ttl_seconds: at most ten years. */
+  ttlSecondsMax: 10 * 365 * 24 * 3600,
   /** The request body may hold a full text, metadata and JSON escaping overhead; more is refused early. */
   bodyBytes: 256 * 1024,
 } as const;

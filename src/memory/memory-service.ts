@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { DataKeys } from '../crypto/data-keys.js';
-import { fieldAad, open, seal } from '../crypto/envelope.js';
+import { fieldAad, open } from '../crypto/envelope.js';
 import type { UserHasher } from '../crypto/user-hash.js';
 import type { Embedder } from '../embed/embedder.js';
 import { Errors } from '../errors/app-error.js';
@@ -17,24 +16,12 @@ import {
   type VectorSearchOptions,
 } from '../store/memory-repository.js';
 import { lockTenant, type TenantLockMode } from '../store/tenant-lock.js';
-import { CHUNK_AAD_VERSION, sealChunk } from './chunk-crypto.js';
-import { chunkText } from './chunker.js';
-import { assertFilterDate, assertMemoryId, assertMetadata, assertText, decodeCursor, encodeCursor } from './input-checks.js';
+import { assertFilterDate, assertMemoryId, assertMetadata, decodeCursor, encodeCursor } from './input-checks.js';
+import { prepareMemory, writeMemory, type IndexInput, type IndexResult } from './ingest.js';
+
+export type { IndexInput, IndexResult } from './ingest.js';
 import { Limits } from './limits.js';
 import { embedTexts } from './embed-texts.js';
-
-export interface IndexInput {
-  userId: string;
-  text: string;
-  source?: string;
-  metadata?: Record<string, unknown>;
-}
-
-export interface IndexResult {
-  memoryId: string;
-  chunkIds: string[];
-  createdAt: Date;
-}
 
 export interface QueryInput {
   userId: string;
@@ -65,6 +52,8 @@ export interface Memory {
   metadata: Record<string, unknown>;
   chunkIds: string[];
   createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date | null;
 }
 
 export type MemorySummary = Omit<Memory, 'chunkIds'> & { chunkCount: number };
@@ -101,44 +90,18 @@ export class MemoryService {
   /** `receivedAt` (performance.now() when the request arrived) starts the time-to-first-value clock. */
   async index(input: IndexInput, receivedAt = performance.now()): Promise<IndexResult> {
     const started = performance.now();
-    assertText(input.text);
-    const metadata = input.metadata ?? {};
-    assertMetadata(metadata);
-    const pieces = chunkText(input.text);
-    if (pieces.length === 0) throw Errors.validation('text must contain at least one non-blank character');
+    const prepared = prepareMemory(input);
     // Embed before opening the transaction: a connection is not held while the model works.
-    const embeddings = await this.embed(pieces);
+    const embeddings = await this.embed(prepared.pieces);
     const userHash = this.deps.hashUser(input.userId);
-    const memoryId = randomUUID();
-    const chunkIds = pieces.map(() => randomUUID());
-
-    const createdAt = await this.deps.db.withTenant(userHash, async (tx) => {
-      const dek = await this.deps.dataKeys.getOrCreate(tx, userHash);
-      const chunks = pieces.map((piece, i) => ({
-        id: chunkIds[i]!,
-        ordinal: i,
-        ciphertext: sealChunk(dek, { userHash, memoryId, chunkId: chunkIds[i]!, ordinal: i }, piece),
-        aadVersion: CHUNK_AAD_VERSION,
-        embedding: embeddings[i]!,
-      }));
-      const memory = {
-        id: memoryId,
-        source: input.source ?? null,
-        metadata,
-        textCiphertext: seal(dek, input.text, fieldAad(userHash, 'memories', memoryId, 'text')),
-        chunkCount: chunks.length,
-      };
-      const at = await memoryRepository.insert(tx, userHash, memory, chunks, this.deps.embedder.model);
-      await this.deps.keywordIndex.write(tx, userHash, dek, pieces.map((text, i) => ({ id: chunkIds[i]!, text })));
-      return at;
-    });
+    const result = await this.deps.db.withTenant(userHash, (tx) => writeMemory(this.deps, tx, userHash, prepared, embeddings));
     // Committed: from here on the memory is returned by queries.
     const { metrics } = this.deps;
     metrics.ttfv.observe(elapsedMs(receivedAt));
     metrics.ingestLatency.observe(elapsedMs(started));
-    metrics.ingestChunks.observe(chunkIds.length);
+    metrics.ingestChunks.observe(result.chunkIds.length);
     metrics.memoriesIngested.inc();
-    return { memoryId, chunkIds, createdAt };
+    return result;
   }
 
   async query(input: QueryInput): Promise<QueryOutcome> {
@@ -284,6 +247,8 @@ export class MemoryService {
       metadata: row.metadata,
       chunkCount: row.chunkCount,
       createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+      expiresAt: row.expiresAt,
     };
   }
 }

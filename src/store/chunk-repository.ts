@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { live } from './memory-repository.js';
 
 /**
  * Chunks read whole (not by vector): the summarizer's inputs. Like memory-repository, every
@@ -28,7 +29,7 @@ export const chunkRepository = {
   async ofMemories(tx: Queryable, userHash: string, memoryIds: string[]): Promise<ChunkRow[]> {
     const { rows } = await tx.query<DbChunk>(
       `SELECT id, memory_id, ordinal, ciphertext, created_at FROM memory_chunks
-        WHERE user_hash = $1 AND memory_id = ANY($2::uuid[])
+        WHERE user_hash = $1 AND memory_id = ANY($2::uuid[]) AND ${live()}
         ORDER BY created_at, memory_id, ordinal`,
       [userHash, memoryIds],
     );
@@ -46,7 +47,7 @@ export const chunkRepository = {
     limit: number,
   ): Promise<{ chunks: ChunkRow[]; truncated: boolean }> {
     const params: unknown[] = [userHash, limit + 1];
-    const where = ['user_hash = $1'];
+    const where = ['user_hash = $1', live()];
     if (range.after) {
       params.push(range.after);
       where.push(`created_at >= $${params.length}`);

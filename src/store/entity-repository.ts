@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { live } from './memory-repository.js';
 
 /**
  * SQL for the knowledge graph (migrations/1764300000000_entities.sql). Sealed columns arrive
@@ -186,7 +187,7 @@ export const entityRepository = {
               ARRAY(SELECT x.chunk_id::text FROM entity_mentions x
                      WHERE x.entity_id = $2 AND x.memory_id = m.id ORDER BY x.chunk_id) AS chunk_ids
          FROM memories m
-        WHERE m.user_hash = $1 AND m.id IN (SELECT memory_id FROM entity_mentions WHERE entity_id = $2)
+        WHERE m.user_hash = $1 AND m.id IN (SELECT memory_id FROM entity_mentions WHERE entity_id = $2) AND ${live('m.')}
         ORDER BY m.created_at DESC, m.id DESC LIMIT $3`,
       [userHash, entityId, limit],
     );

@@ -1,5 +1,5 @@
 import type { Queryable } from './database.js';
-import { filterConditions, type ChunkHit, type SearchFilters } from './memory-repository.js';
+import { filterConditions, live, type ChunkHit, type SearchFilters } from './memory-repository.js';
 
 /**
  * SQL of the blind keyword index (tables keyword_docs and keyword_postings). Terms arrive already
@@ -72,11 +72,11 @@ export const keywordRepository = {
     const { rows } = await tx.query<{ id: string; neighbours: string[] }>(
       `SELECT c.id, ARRAY(
                 (SELECT b.id::text FROM memory_chunks b
-                  WHERE b.user_hash = $1 AND (b.created_at, b.id) < (c.created_at, c.id)
+                  WHERE b.user_hash = $1 AND (b.created_at, b.id) < (c.created_at, c.id) AND ${live('b.')}
                   ORDER BY b.created_at DESC, b.id DESC LIMIT $3)
                 UNION ALL
                 (SELECT a.id::text FROM memory_chunks a
-                  WHERE a.user_hash = $1 AND (a.created_at, a.id) > (c.created_at, c.id)
+                  WHERE a.user_hash = $1 AND (a.created_at, a.id) > (c.created_at, c.id) AND ${live('a.')}
                   ORDER BY a.created_at, a.id LIMIT $3)) AS neighbours
          FROM memory_chunks c WHERE c.user_hash = $1 AND c.id = ANY($2::uuid[])`,
       [userHash, chunkIds, span],

@@ -12,7 +12,23 @@ export interface MemoryRow {
   textCiphertext: Uint8Array;
   chunkCount: number;
   createdAt: Date;
+  updatedAt: Date;
+  /** When the memory stops being returned (and the sweeper deletes it); null: never. */
+  expiresAt: Date | null;
 }
+
+/** What insert needs; the dates default to the transaction's time (an import brings its own). */
+export type MemoryInsert = Omit<MemoryRow, 'createdAt' | 'updatedAt' | 'expiresAt'> & {
+  createdAt?: Date;
+  updatedAt?: Date;
+  expiresAt?: Date | null;
+};
+
+/**
+ * Rows that have not expired: every read of memories or chunks includes it (alias: `m.`, `c.`, …), so
+ * an expired memory is invisible from the moment it expires, whether or not the sweeper ran.
+ */
+export const live = (alias = '') => `(${alias}expires_at IS NULL OR ${alias}expires_at > now())`;
 
 export interface ChunkInsert {
   id: string;
@@ -50,7 +66,10 @@ type DbMemory = {
   text_ciphertext: Uint8Array;
   chunk_count: number;
   created_at: Date;
+  updated_at: Date;
+  expires_at: Date | null;
 };
+const MEMORY_COLUMNS = 'id, source, metadata, text_ciphertext, chunk_count, created_at, updated_at, expires_at';
 const toMemory = (r: DbMemory): MemoryRow => ({
   id: r.id,
   source: r.source,
@@ -58,27 +77,43 @@ const toMemory = (r: DbMemory): MemoryRow => ({
   textCiphertext: r.text_ciphertext,
   chunkCount: r.chunk_count,
   createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  expiresAt: r.expires_at,
 });
 
 export const memoryRepository = {
   async insert(
     tx: Queryable,
     userHash: string,
-    memory: Omit<MemoryRow, 'createdAt'>,
+    memory: MemoryInsert,
     chunks: ChunkInsert[],
     embeddingModel: string,
-  ): Promise<Date> {
-    const { rows } = await tx.query<{ created_at: Date }>(
-      `INSERT INTO memories (id, user_hash, source, metadata, text_ciphertext, chunk_count)
-       VALUES ($1, $2, $3, $4::jsonb, $5, $6) RETURNING created_at`,
-      [memory.id, userHash, memory.source, JSON.stringify(memory.metadata), memory.textCiphertext, memory.chunkCount],
+  ): Promise<{ createdAt: Date; updatedAt: Date }> {
+    const { rows } = await tx.query<{ created_at: Date; updated_at: Date }>(
+      `INSERT INTO memories (id, user_hash, source, metadata, text_ciphertext, chunk_count, created_at, updated_at, expires_at)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6,
+               COALESCE($7::timestamptz, date_trunc('milliseconds', now())),
+               COALESCE($8::timestamptz, $7::timestamptz, date_trunc('milliseconds', now())), $9)
+       RETURNING created_at, updated_at`,
+      [
+        memory.id,
+        userHash,
+        memory.source,
+        JSON.stringify(memory.metadata),
+        memory.textCiphertext,
+        memory.chunkCount,
+        memory.createdAt ?? null,
+        memory.updatedAt ?? null,
+        memory.expiresAt ?? null,
+      ],
     );
     const createdAt = rows[0]!.created_at;
+    const expiresAt = memory.expiresAt ?? null;
     for (const chunk of chunks) {
       await tx.query(
         `INSERT INTO memory_chunks
-           (id, user_hash, memory_id, ordinal, ciphertext, embedding, embedding_model, source, metadata, created_at, aad_version)
-         VALUES ($1, $2, $3, $4, $5, $6::vector, $7, $8, $9::jsonb, $10, $11)`,
+           (id, user_hash, memory_id, ordinal, ciphertext, embedding, embedding_model, source, metadata, created_at, aad_version, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6::vector, $7, $8, $9::jsonb, $10, $11, $12)`,
         [
           chunk.id,
           userHash,
@@ -91,17 +126,18 @@ export const memoryRepository = {
           JSON.stringify(memory.metadata),
           createdAt,
           chunk.aadVersion,
+          expiresAt,
         ],
       );
     }
-    return createdAt;
+    return { createdAt, updatedAt: rows[0]!.updated_at };
   },
 
   async get(tx: Queryable, userHash: string, id: string): Promise<(MemoryRow & { chunkIds: string[] }) | undefined> {
     const { rows } = await tx.query<DbMemory & { chunk_ids: string[] }>(
-      `SELECT m.id, m.source, m.metadata, m.text_ciphertext, m.chunk_count, m.created_at,
+      `SELECT ${MEMORY_COLUMNS.replace(/(\w+)/g, 'm.$1')},
               ARRAY(SELECT c.id::text FROM memory_chunks c WHERE c.memory_id = m.id ORDER BY c.ordinal) AS chunk_ids
-         FROM memories m WHERE m.user_hash = $1 AND m.id = $2`,
+         FROM memories m WHERE m.user_hash = $1 AND m.id = $2 AND ${live('m.')}`,
       [userHash, id],
     );
     return rows[0] ? { ...toMemory(rows[0]), chunkIds: rows[0].chunk_ids } : undefined;
@@ -115,13 +151,13 @@ export const memoryRepository = {
     after?: { createdAt: Date; id: string },
   ): Promise<MemoryRow[]> {
     const params: unknown[] = [userHash, limit];
-    let where = 'user_hash = $1';
+    let where = `user_hash = $1 AND ${live()}`;
     if (after) {
       params.push(after.createdAt, after.id);
       where += ' AND (created_at, id) < ($3, $4)';
     }
     const { rows } = await tx.query<DbMemory>(
-      `SELECT id, source, metadata, text_ciphertext, chunk_count, created_at
+      `SELECT ${MEMORY_COLUMNS}
          FROM memories WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $2`,
       params,
     );
@@ -244,12 +280,12 @@ function searchPredicate(userHash: string, filters: SearchFilters) {
 }
 
 /**
- * The SQL conditions of the search filters, their values appended to `params` (placeholders numbered
+ * The SQL conditions of the search filters (and that the row has not expired), their values appended to `params` (placeholders numbered
  * after what is already there). `alias` qualifies the columns (`c.` for a joined chunk table).
  */
 export function filterConditions(filters: SearchFilters, params: unknown[], alias = ''): string[] {
   const add = (value: unknown) => `$${params.push(value)}`;
-  const where: string[] = [];
+  const where: string[] = [live(alias)];
   if (filters.source !== undefined) where.push(`${alias}source = ${add(filters.source)}`);
   if (filters.metadata && Object.keys(filters.metadata).length > 0) {
     where.push(`${alias}metadata @> ${add(JSON.stringify(filters.metadata))}::jsonb`);

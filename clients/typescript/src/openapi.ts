@@ -266,6 +266,12 @@ export interface operations {
                     metadata?: {
                         [key: string]: unknown;
                     };
+                    /** @description When the memory expires; null: never (overrides the default TTL) */
+                    expires_at?: string | null;
+                    /** @description Expire this many seconds from now (instead of expires_at) */
+                    ttl_seconds?: number;
+                    /** @description Return the existing memory when the user already has this text (default true); false stores a copy */
+                    dedup?: boolean;
                 };
             };
         };
@@ -283,6 +289,11 @@ export interface operations {
                         chunk_count: number;
                         /** Format: date-time */
                         created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        expires_at: string | null;
+                        /** @description true: the user already had this text; this is the existing memory */
+                        deduplicated: boolean;
                     };
                 };
             };
@@ -1163,6 +1174,9 @@ export interface operations {
                             chunk_count: number;
                             /** Format: date-time */
                             created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            expires_at: string | null;
                         }[];
                         next_cursor: string | null;
                     };
@@ -1407,6 +1421,9 @@ export interface operations {
                         chunk_ids: string[];
                         /** Format: date-time */
                         created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        expires_at: string | null;
                     };
                 };
             };

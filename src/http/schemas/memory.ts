@@ -4,6 +4,8 @@ import { Metadata, MemoryId, Source, Timestamp, UserId } from './common.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
+const ExpiresAt = Nullable({ ...Timestamp, description: 'When the memory expires (is no longer returned); null: never' });
+
 /** Optional in bodies too: defaults to the token's subject, like `user_id` on the read routes. */
 const ActingUserId = Type.Optional({ ...UserId, description: "The end user; defaults to the token's subject (another user needs memory:relay)" });
 
@@ -13,6 +15,15 @@ export const IndexBody = Type.Object(
     text: Type.String({ minLength: 1, maxLength: Limits.textBytes, description: `At most ${Limits.textBytes} bytes of UTF-8` }),
     source: Type.Optional(Source),
     metadata: Type.Optional(Metadata),
+    expires_at: Type.Optional(
+      Type.Union([Timestamp, Type.Null()], { description: 'When the memory expires; null: never (overrides the default TTL)' }),
+    ),
+    ttl_seconds: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: Limits.ttlSecondsMax, description: 'Expire this many seconds from now (instead of expires_at)' }),
+    ),
+    dedup: Type.Optional(
+      Type.Boolean({ description: 'Return the existing memory when the user already has this text (default true); false stores a copy' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -22,6 +33,9 @@ export const IndexResponse = Type.Object({
   chunk_ids: Type.Array(MemoryId),
   chunk_count: Type.Integer(),
   created_at: Timestamp,
+  updated_at: Timestamp,
+  expires_at: ExpiresAt,
+  deduplicated: Type.Boolean({ description: 'true: the user already had this text; this is the existing memory' }),
 });
 
 export const QueryBody = Type.Object(
@@ -82,6 +96,8 @@ export const MemoryResponse = Type.Object({
   metadata: Type.Record(Type.String(), Type.Unknown()),
   chunk_ids: Type.Array(MemoryId),
   created_at: Timestamp,
+  updated_at: Timestamp,
+  expires_at: ExpiresAt,
 });
 
 export const MemorySummary = Type.Object({
@@ -91,6 +107,8 @@ export const MemorySummary = Type.Object({
   metadata: Type.Record(Type.String(), Type.Unknown()),
   chunk_count: Type.Integer(),
   created_at: Timestamp,
+  updated_at: Timestamp,
+  expires_at: ExpiresAt,
 });
 
 export const ListQuery = Type.Object(

@@ -29,6 +29,8 @@ export function getMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesOpt
         metadata: m.metadata,
         chunk_ids: m.chunkIds,
         created_at: m.createdAt.toISOString(),
+        updated_at: m.updatedAt.toISOString(),
+        expires_at: m.expiresAt?.toISOString() ?? null,
       };
     },
   );

@@ -1,9 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Static } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import { Scope } from '../../../auth/token-verifier.js';
 import { errorResponses } from '../../schemas/common.js';
 import { IndexBody, IndexResponse } from '../../schemas/memory.js';
 import { actingUser } from '../../plugins/auth.js';
+import type { IndexInput } from '../../../memory/ingest.js';
 import type { MemoryRoutesOptions } from './index.js';
 
 export function indexMemoryRoute(app: FastifyInstance, { memory, entities, entitiesOnIngest }: MemoryRoutesOptions) {
@@ -21,10 +23,7 @@ export function indexMemoryRoute(app: FastifyInstance, { memory, entities, entit
     async (request, reply) => {
       const userId = actingUser(request, Scope.Write, request.body.user_id);
       const receivedAt = performance.now() - reply.elapsedTime;
-      const result = await memory.index(
-        { userId, text: request.body.text, source: request.body.source, metadata: request.body.metadata },
-        receivedAt,
-      );
+      const result = await memory.index(toIndexInput(userId, request.body), receivedAt);
       if (entitiesOnIngest) {
         // The memory is committed; a failure here leaves it without graph rows, not unstored.
         await entities.ingested(userId, result.memoryId, request.body.text, result.chunkIds).catch((err: unknown) => {
@@ -36,7 +35,23 @@ export function indexMemoryRoute(app: FastifyInstance, { memory, entities, entit
         chunk_ids: result.chunkIds,
         chunk_count: result.chunkIds.length,
         created_at: result.createdAt.toISOString(),
+        updated_at: result.updatedAt.toISOString(),
+        expires_at: result.expiresAt?.toISOString() ?? null,
+        deduplicated: result.deduplicated,
       });
     },
   );
+}
+
+/** The domain's input from an index body (also an item of the batch route). */
+export function toIndexInput(userId: string, body: Omit<Static<typeof IndexBody>, 'user_id'>): IndexInput {
+  return {
+    userId,
+    text: body.text,
+    source: body.source,
+    metadata: body.metadata,
+    expiresAt: body.expires_at === undefined ? undefined : body.expires_at === null ? null : new Date(body.expires_at),
+    ttlSeconds: body.ttl_seconds,
+    dedup: body.dedup,
+  };
 }

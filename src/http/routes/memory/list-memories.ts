@@ -14,6 +14,8 @@ export const summaryBody = (m: MemorySummary) => ({
   metadata: m.metadata,
   chunk_count: m.chunkCount,
   created_at: m.createdAt.toISOString(),
+  updated_at: m.updatedAt.toISOString(),
+  expires_at: m.expiresAt?.toISOString() ?? null,
 });
 
 export function listMemoriesRoute(app: FastifyInstance, { memory }: MemoryRoutesOptions) {

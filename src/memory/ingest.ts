@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { DataKeys } from '../crypto/data-keys.js';
+import { fieldAad, seal } from '../crypto/envelope.js';
+import type { Embedder } from '../embed/embedder.js';
+import { Errors } from '../errors/app-error.js';
+import type { KeywordIndex } from '../search/keyword/keyword-index.js';
+import type { Queryable } from '../store/database.js';
+import { memoryRepository } from '../store/memory-repository.js';
+import { CHUNK_AAD_VERSION, sealChunk } from './chunk-crypto.js';
+import { chunkText } from './chunker.js';
+import { assertMetadata, assertText } from './input-checks.js';
+
+/**
+ * The write path of one memory, in steps a caller can group: prepare (check and chunk, no I/O),
+ * embed (the caller's, outside any transaction, several memories at once if it likes), then write
+ * (seal and store the memory, its chunks and its keyword entries in the caller's tenant transaction).
+ */
+export interface IndexInput {
+  userId: string;
+  text: string;
+  source?: string;
+  metadata?: Record<string, unknown>;
+  /** When the memory expires; null: never; absent: the deployment default (if any). */
+  expiresAt?: Date | null;
+  /** Expire this many seconds from now (instead of expiresAt). */
+  ttlSeconds?: number;
+  /** Return the existing memory when the user already has this text (default true). */
+  dedup?: boolean;
+  /** Dates an import brings along; absent: now. */
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+export interface IndexResult {
+  memoryId: string;
+  chunkIds: string[];
+  createdAt: Date;
+  updatedAt: Date;
+  expiresAt: Date | null;
+  /** true: the user already had this text, and this is that memory (nothing was written). */
+  deduplicated: boolean;
+}
+
+export interface PreparedMemory {
+  input: IndexInput;
+  metadata: Record<string, unknown>;
+  /** The chunks' texts, in order. */
+  pieces: string[];
+}
+
+/** Checks the input and chunks its text; throws a 400 AppError for bad input. */
+export function prepareMemory(input: IndexInput): PreparedMemory {
+  assertText(input.text);
+  const metadata = input.metadata ?? {};
+  assertMetadata(metadata);
+  const pieces = chunkText(input.text);
+  if (pieces.length === 0) throw Errors.validation('text must contain at least one non-blank character');
+  return { input, metadata, pieces };
+}
+
+export interface WriteDeps {
+  dataKeys: DataKeys<Queryable>;
+  embedder: Embedder;
+  keywordIndex: KeywordIndex;
+}
+
+/** Seals and stores a prepared memory with its embeddings (one per piece) in the tenant transaction `tx`. */
+export async function writeMemory(
+  deps: WriteDeps,
+  tx: Queryable,
+  userHash: string,
+  prepared: PreparedMemory,
+  embeddings: number[][],
+): Promise<IndexResult> {
+  const { input, metadata, pieces } = prepared;
+  const memoryId = randomUUID();
+  const chunkIds = pieces.map(() => randomUUID());
+  const dek = await deps.dataKeys.getOrCreate(tx, userHash);
+  const chunks = pieces.map((piece, i) => ({
+    id: chunkIds[i]!,
+    ordinal: i,
+    ciphertext: sealChunk(dek, { userHash, memoryId, chunkId: chunkIds[i]!, ordinal: i }, piece),
+    aadVersion: CHUNK_AAD_VERSION,
+    embedding: embeddings[i]!,
+  }));
+  const expiresAt = input.expiresAt ?? null;
+  const memory = {
+    id: memoryId,
+    source: input.source ?? null,
+    metadata,
+    textCiphertext: seal(dek, input.text, fieldAad(userHash, 'memories', memoryId, 'text')),
+    chunkCount: chunks.length,
+    createdAt: input.createdAt,
+    updatedAt: input.updatedAt,
+    expiresAt,
+  };
+  const at = await memoryRepository.insert(tx, userHash, memory, chunks, deps.embedder.model);
+  await deps.keywordIndex.write(tx, userHash, dek, pieces.map((text, i) => ({ id: chunkIds[i]!, text })));
+  return { memoryId, chunkIds, ...at, expiresAt, deduplicated: false };
+}
