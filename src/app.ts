@@ -32,6 +32,7 @@ import { VERSION } from './version.js';
 import { openDatabase, withMaintenance } from './store/open.js';
 import { resealLegacyChunks } from './memory/chunk-reseal.js';
 import { createSummarizer } from './summarize/create-summarizer.js';
+import { UpdateService } from './lifecycle/update.js';
 
 export interface AppOverrides {
   /** An embedder the caller owns (tests share one); otherwise built from config and closed with the app. */
@@ -134,6 +135,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // The offline reranker, or the external endpoint, always behind the guard (budget, breaker, metrics).
   const reranker = createReranker(config.rerank, { offline: new OfflineReranker(), metrics, log: app.log });
   app.addHook('onClose', async () => reranker.close());
+  const keywordIndex = new KeywordIndex(config.search.keywordIndex);
   const memory = new MemoryService({
     db,
     embedder,
@@ -141,11 +143,12 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     hashUser,
     metrics,
     vectorSearch: config.vectorSearch,
-    keywordIndex: new KeywordIndex(config.search.keywordIndex),
+    keywordIndex,
     search: overrides.search ?? new SearchPipeline({ keywordIndex: config.search.keywordIndex }),
     reranker,
   });
   const entities = new EntityService({ db, dataKeys, hashUser, metrics });
+  const updates = new UpdateService({ db, embedder, dataKeys, hashUser, metrics, keywordIndex });
   const database = db;
   metrics.watchPool(() => database.stats());
   const redis =
@@ -173,6 +176,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     entities,
     entitiesOnIngest: config.entities.onIngest,
     summarizer,
+    updates,
   });
   await app.register(mcpRoutes, { verifier, version: VERSION });
   return app;

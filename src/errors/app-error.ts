@@ -9,6 +9,7 @@ export const ErrorCode = {
   CrossTenant: 'CROSS_TENANT',
   NotFound: 'NOT_FOUND',
   MethodNotAllowed: 'METHOD_NOT_ALLOWED',
+  DuplicateMemory: 'DUPLICATE_MEMORY',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   RateLimited: 'RATE_LIMITED',
@@ -30,6 +31,7 @@ const STATUS: Record<ErrorCode, number> = {
   CROSS_TENANT: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  DUPLICATE_MEMORY: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
@@ -53,14 +55,21 @@ export class AppError extends Error {
   readonly detail: string;
   /** Seconds a client should wait before retrying; sent as `Retry-After` by the error handler. */
   readonly retryAfter: number | undefined;
+  /** Extra fields of the error body a client can act on (e.g. the existing `memory_id` of a 409). */
+  readonly fields: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: ErrorCode, detail: string, options?: { cause?: unknown; retryAfter?: number }) {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    options?: { cause?: unknown; retryAfter?: number; fields?: Record<string, string> },
+  ) {
     super(detail, options);
     this.detail = detail;
     this.name = 'AppError';
     this.code = code;
     this.statusCode = STATUS[code];
     this.retryAfter = options?.retryAfter;
+    this.fields = options?.fields;
   }
 }
 
@@ -72,6 +81,11 @@ export const Errors = {
   crossTenant: () =>
     new AppError(ErrorCode.CrossTenant, 'the token may not act for this user_id (needs the memory:relay scope)'),
   notFound: (what: string) => new AppError(ErrorCode.NotFound, `${what} not found`),
+  /** The user already has a live memory with this text (an update would make two). */
+  duplicateMemory: (existingId: string) =>
+    new AppError(ErrorCode.DuplicateMemory, `the user already has this text as memory ${existingId}`, {
+      fields: { memory_id: existingId },
+    }),
   payloadTooLarge: (detail: string) => new AppError(ErrorCode.PayloadTooLarge, detail),
   decryptFailed: (cause?: unknown) =>
     new AppError(ErrorCode.DecryptFailed, 'stored data failed its integrity check and cannot be decrypted', { cause }),

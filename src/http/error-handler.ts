@@ -65,6 +65,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
       code: appError.code,
       detail: appError.detail,
       request_id: request.id,
+      ...appError.fields,
     });
   });
 

@@ -182,6 +182,13 @@ export function createMetrics() {
       help: 'Summarizer LLM circuit breaker: 0 closed, 1 half-open, 2 open',
       registers: r,
     }),
+    // --- lifecycle (src/lifecycle/) ---
+    memoryUpdates: new Counter({
+      name: 'memory_updates_total',
+      help: 'Memory updates (PATCH) by outcome: ok, not_found, duplicate, invalid, error',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
     dbPoolConnections: new Gauge({
       name: 'memory_db_pool_connections',
       help: 'Database pool connections by state (total, idle, waiting)',

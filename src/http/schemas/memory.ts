@@ -134,3 +134,40 @@ export const EraseResponse = Type.Object({
   memories_deleted: Type.Integer(),
   key_destroyed: Type.Boolean(),
 });
+
+/**
+ * PATCH /memory/{id}: the fields to change; absent ones stay. At least one of text, source, metadata,
+ * expires_at, ttl_seconds (checked by the domain, which names them).
+ */
+export const UpdateBody = Type.Object(
+  {
+    user_id: ActingUserId,
+    text: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: Limits.textBytes,
+        description: `The new text (at most ${Limits.textBytes} bytes of UTF-8): re-chunked, re-embedded and re-indexed`,
+      }),
+    ),
+    source: Type.Optional(Type.Union([Source, Type.Null()], { description: 'The new source; null clears it' })),
+    metadata: Type.Optional({
+      ...Metadata,
+      description: `Replaces the whole metadata object (keys are not merged; {} clears it); at most ${Limits.metadataBytes} bytes and ${Limits.metadataDepth} levels deep, stored unencrypted (filterable)`,
+    }),
+    expires_at: Type.Optional(
+      Type.Union([Timestamp, Type.Null()], { description: 'When the memory expires (a future instant); null: never' }),
+    ),
+    ttl_seconds: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: Limits.ttlSecondsMax, description: 'Expire this many seconds from now (instead of expires_at)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** 409 DUPLICATE_MEMORY: the error body plus the id of the memory that already holds the text. */
+export const DuplicateMemoryError = Type.Object({
+  code: Type.String({ description: 'DUPLICATE_MEMORY' }),
+  detail: Type.String(),
+  request_id: Type.String(),
+  memory_id: { ...MemoryId, description: 'The memory of this user that already has this text' },
+});

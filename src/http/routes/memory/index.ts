@@ -14,6 +14,8 @@ import { listMemoriesRoute } from './list-memories.js';
 import { queryMemoryRoute } from './query-memory.js';
 import { summarizeMemoriesRoute } from './summarize-memories.js';
 import type { SummarizeService } from '../../../summarize/summarize-service.js';
+import type { UpdateService } from '../../../lifecycle/update.js';
+import { updateMemoryRoute } from './update-memory.js';
 
 export interface MemoryRoutesOptions {
   memory: MemoryService;
@@ -22,6 +24,8 @@ export interface MemoryRoutesOptions {
   /** ENTITIES_ON_INGEST: POST /index also adds the memory to the knowledge graph. */
   entitiesOnIngest: boolean;
   summarizer: SummarizeService;
+  /** PATCH /:id (src/lifecycle/update.ts). */
+  updates: UpdateService;
 }
 
 /** /api/v1/memory: every route behind the bearer token (the auth hook is scoped to this plugin). */
@@ -37,4 +41,5 @@ export async function memoryRoutes(app: FastifyInstance, opts: MemoryRoutesOptio
   eraseUserRoute(app, opts);
   getMemoryRoute(app, opts);
   deleteMemoryRoute(app, opts);
+  updateMemoryRoute(app, opts);
 }

@@ -1,0 +1,138 @@
+import type { Queryable } from './database.js';
+import { live, type ChunkInsert, type MemoryRow } from './memory-repository.js';
+
+/**
+ * SQL of a memory update (src/lifecycle/update.ts), run in one tenant transaction that holds the
+ * user's lock exclusive. Every statement also filters on user_hash, like memory-repository.ts.
+ */
+
+type DbMemory = {
+  id: string;
+  source: string | null;
+  metadata: Record<string, unknown>;
+  text_ciphertext: Uint8Array;
+  chunk_count: number;
+  created_at: Date;
+  updated_at: Date;
+  expires_at: Date | null;
+};
+
+const toMemory = (r: DbMemory): MemoryRow => ({
+  id: r.id,
+  source: r.source,
+  metadata: r.metadata,
+  textCiphertext: r.text_ciphertext,
+  chunkCount: r.chunk_count,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  expiresAt: r.expires_at,
+});
+
+const COLUMNS = 'id, source, metadata, text_ciphertext, chunk_count, created_at, updated_at, expires_at';
+
+/** The values a memory has after an update; chunks carry copies of source, metadata and expires_at. */
+export interface MemoryChange {
+  source: string | null;
+  metadata: Record<string, unknown>;
+  expiresAt: Date | null;
+  /** A new text: its ciphertext, chunk count and content hash. Absent: the text stays. */
+  text?: { ciphertext: Buffer; chunkCount: number; contentHash: Buffer };
+}
+
+const vectorLiteral = (v: number[]) => `[${v.join(',')}]`;
+
+export const updateRepository = {
+  /** The live memory, row-locked for the rest of the transaction; undefined when missing or expired. */
+  async lockLive(tx: Queryable, userHash: string, id: string): Promise<MemoryRow | undefined> {
+    const { rows } = await tx.query<DbMemory>(
+      `SELECT ${COLUMNS} FROM memories WHERE user_hash = $1 AND id = $2 AND ${live()} FOR UPDATE`,
+      [userHash, id],
+    );
+    return rows[0] && toMemory(rows[0]);
+  },
+
+  /** Another memory of the user holding this content hash (live or already expired), if any. */
+  async holderOf(tx: Queryable, userHash: string, contentHash: Buffer, exceptId: string) {
+    const { rows } = await tx.query<{ id: string; live: boolean }>(
+      `SELECT id, ${live()} AS live FROM memories WHERE user_hash = $1 AND content_hash = $2 AND id <> $3`,
+      [userHash, contentHash, exceptId],
+    );
+    return rows[0];
+  },
+
+  /** Deletes a memory that has already expired (invisible to every read; the sweeper's work, done early). */
+  async deleteExpired(tx: Queryable, userHash: string, id: string): Promise<void> {
+    await tx.query(`DELETE FROM memories WHERE user_hash = $1 AND id = $2 AND NOT ${live()}`, [userHash, id]);
+  },
+
+  /** Deletes the memory's chunks; their keyword entries and entity mentions go by the cascade. */
+  async deleteChunks(tx: Queryable, userHash: string, memoryId: string): Promise<void> {
+    await tx.query(`DELETE FROM memory_chunks WHERE user_hash = $1 AND memory_id = $2`, [userHash, memoryId]);
+  },
+
+  /** New chunks of an existing memory: created_at stays the memory's, so date filters and context are unchanged. */
+  async insertChunks(
+    tx: Queryable,
+    userHash: string,
+    memory: { id: string; createdAt: Date },
+    change: MemoryChange,
+    chunks: ChunkInsert[],
+    embeddingModel: string,
+  ): Promise<void> {
+    for (const chunk of chunks) {
+      await tx.query(
+        `INSERT INTO memory_chunks
+           (id, user_hash, memory_id, ordinal, ciphertext, embedding, embedding_model, source, metadata, created_at, aad_version, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6::vector, $7, $8, $9::jsonb, $10, $11, $12)`,
+        [
+          chunk.id,
+          userHash,
+          memory.id,
+          chunk.ordinal,
+          chunk.ciphertext,
+          vectorLiteral(chunk.embedding),
+          embeddingModel,
+          change.source,
+          JSON.stringify(change.metadata),
+          memory.createdAt,
+          chunk.aadVersion,
+          change.expiresAt,
+        ],
+      );
+    }
+  },
+
+  /** Writes the new values to the memory (updated_at = now) and to the copies its existing chunks hold. */
+  async update(tx: Queryable, userHash: string, id: string, change: MemoryChange): Promise<MemoryRow> {
+    const params: unknown[] = [userHash, id, change.source, JSON.stringify(change.metadata), change.expiresAt];
+    let text = '';
+    if (change.text) {
+      params.push(change.text.ciphertext, change.text.chunkCount, change.text.contentHash);
+      text = ', text_ciphertext = $6, chunk_count = $7, content_hash = $8';
+    }
+    const { rows } = await tx.query<DbMemory>(
+      `UPDATE memories
+          SET source = $3, metadata = $4::jsonb, expires_at = $5,
+              updated_at = date_trunc('milliseconds', now())${text}
+        WHERE user_hash = $1 AND id = $2
+        RETURNING ${COLUMNS}`,
+      params,
+    );
+    // New chunks (a text change) were inserted with these values already.
+    if (!change.text) {
+      await tx.query(
+      `UPDATE memory_chunks SET source = $3, metadata = $4::jsonb, expires_at = $5 WHERE user_hash = $1 AND memory_id = $2`,
+      params.slice(0, 5),
+      );
+    }
+    return toMemory(rows[0]!);
+  },
+
+  async chunkIds(tx: Queryable, userHash: string, memoryId: string): Promise<string[]> {
+    const { rows } = await tx.query<{ id: string }>(
+      `SELECT id FROM memory_chunks WHERE user_hash = $1 AND memory_id = $2 ORDER BY ordinal`,
+      [userHash, memoryId],
+    );
+    return rows.map((r) => r.id);
+  },
+};
