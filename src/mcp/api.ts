@@ -9,7 +9,7 @@ export interface ApiResponse {
  * route's authentication, tenant rules, validation, rate limits and metrics.
  */
 export type EngramApi = (
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   path: string,
   options?: { body?: unknown; query?: Record<string, string | number | undefined> },
 ) => Promise<ApiResponse>;

@@ -113,6 +113,30 @@ export function createMcpServer(api: EngramApi, version: string, subject: string
   );
 
   server.registerTool(
+    'update_memory',
+    {
+      title: 'Update a memory',
+      description:
+        'Correct or change a stored memory by its id, e.g. when the user corrects something ("I moved to Berlin, not Munich") or a fact changes. Prefer this to adding a contradicting memory. Give only the fields to change: text replaces the whole text (it is searched by the new text from then on); metadata replaces the whole metadata object.',
+      inputSchema: z
+        .object({
+          memory_id: MemoryId,
+          text: z.string().min(1).max(Limits.textBytes).optional().describe('The full corrected text, e.g. "Alice lives in Berlin"'),
+          source: z.string().regex(new RegExp(Patterns.source)).nullable().optional().describe('A new source, or null to clear it'),
+          metadata: Metadata.optional().describe('Replaces the whole metadata object (not merged); {} clears it'),
+          expires_at: z.string().datetime({ offset: true }).nullable().optional().describe('When to forget it (RFC 3339, in the future), or null: never'),
+          ttl_seconds: z.number().int().min(1).max(Limits.ttlSecondsMax).optional().describe('Or: forget it this many seconds from now'),
+        })
+        .strict()
+        .refine((a) => Object.keys(a).some((k) => k !== 'memory_id'), {
+          message: 'give at least one of text, source, metadata, expires_at, ttl_seconds',
+        }),
+    },
+    async ({ memory_id, ...change }) =>
+      result(await api('PATCH', `${API}/${memory_id}`, { body: { ...user, ...change } }), (b) => `Updated memory. Now: ${line(b)}`),
+  );
+
+  server.registerTool(
     'delete_memory',
     {
       title: 'Delete a memory',

@@ -10,7 +10,7 @@ export type RouteClass = (typeof ROUTE_CLASSES)[number];
  * - `summarize`: anything under a `summarize` or `entities` path segment (LLM-backed, the dearest);
  * - `ingest`: POST …/index; `query`: POST …/query;
  * - `read`: GET and HEAD (one memory, a page, the export);
- * - `write`: everything else that changes state (DELETE one memory, erase a user).
+ * - `write`: everything else that changes state (PATCH or DELETE one memory, erase a user).
  */
 export function routeClass(method: string, url: string): RouteClass {
   if (/\/(summarize|entities)(\/|$)/.test(url)) return 'summarize';

@@ -45,6 +45,53 @@ describe(`TypeScript client (${backend()})`, () => {
     expect(gone).toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });
 
+  it('update: a corrected text is searched from then on; duplicates and other users are refused', async () => {
+    const fay = new EngramClient({ baseUrl, token: await t.token('fay'), userId: 'fay' });
+    const m = await fay.add('Fay lives in Munich.', { metadata: { topic: 'home', stale: true } });
+    const other = await fay.add('Fay plays the violin.');
+    const expiresAt = new Date(Date.now() + 86_400_000);
+    const updated = await fay.update(m.memory_id, { text: 'Fay lives in Berlin.', metadata: { topic: 'home' }, expiresAt });
+    expect(updated).toMatchObject({ memory_id: m.memory_id, text: 'Fay lives in Berlin.', metadata: { topic: 'home' }, expires_at: expiresAt.toISOString() });
+    expect(Date.parse(updated.updated_at)).toBeGreaterThanOrEqual(Date.parse(m.updated_at));
+    expect((await fay.search('Berlin', { k: 1 }))[0]).toMatchObject({ memory_id: m.memory_id, text: 'Fay lives in Berlin.' });
+    expect(await fay.update(m.memory_id, { source: 'chat', expiresAt: null })).toMatchObject({ source: 'chat', expires_at: null, text: 'Fay lives in Berlin.' });
+
+    const duplicate = await fay.update(other.memory_id, { text: 'Fay lives in Berlin.' }).catch((e: unknown) => e);
+    expect(duplicate).toMatchObject({ name: 'EngramError', status: 409, code: 'DUPLICATE_MEMORY', memoryId: m.memory_id });
+    const bob = new EngramClient({ baseUrl, token: await t.token('bob'), userId: 'bob' });
+    expect(await bob.update(m.memory_id, { text: 'Fay lives nowhere.' }).catch((e: unknown) => e)).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    expect(await bob.update(m.memory_id, { text: 'x' }, { userId: 'fay' }).catch((e: unknown) => e)).toMatchObject({ status: 403, code: 'CROSS_TENANT' });
+    expect(await fay.update(m.memory_id, {}).catch((e: unknown) => e)).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
+    expect((await fay.get(m.memory_id)).text).toBe('Fay lives in Berlin.');
+  });
+
+  it('update is retried after a 503 DATABASE_UNAVAILABLE (an add is not)', async () => {
+    const methods: string[] = [];
+    let failNext = 0;
+    const flaky = new EngramClient({
+      baseUrl,
+      token: await t.token('gus'),
+      retryBaseMs: 1,
+      // The service's answer when the database drops: the first attempt of each call fails this way.
+      fetch: async (url, init) => {
+        methods.push(String(init.method));
+        if (failNext-- > 0) {
+          return new Response(JSON.stringify({ code: 'DATABASE_UNAVAILABLE', detail: 'database unavailable', request_id: 'r' }), {
+            status: 503,
+            headers: { 'content-type': 'application/json', 'retry-after': '0' },
+          });
+        }
+        return fetch(url, init);
+      },
+    });
+    const m = await flaky.add('Gus grows tomatoes.');
+    failNext = 1;
+    expect(await flaky.update(m.memory_id, { text: 'Gus grows tomatoes and beans.' })).toMatchObject({ text: 'Gus grows tomatoes and beans.' });
+    expect(methods.slice(-2)).toEqual(['PATCH', 'PATCH']);
+    failNext = 1;
+    expect(await flaky.add('Gus has a greenhouse.').catch((e: unknown) => e)).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+  });
+
   it('summarize: a summary whose sentences name their memories', async () => {
     const dave = new EngramClient({ baseUrl, token: await t.token('dave'), userId: 'dave' });
     const a = await dave.add('Dave: I restored an old sailing boat with my father last summer.');

@@ -38,7 +38,7 @@ describe(`errors that say what to do (${backend()})`, () => {
   });
 
   it.each([
-    ['PATCH', `/api/v1/memory/00000000-0000-4000-8000-000000000000`, 'DELETE, GET, HEAD'],
+    ['PUT', `/api/v1/memory/00000000-0000-4000-8000-000000000000`, 'DELETE, GET, HEAD, PATCH'],
     ['PUT', '/api/v1/memory/index', 'POST'],
     ['GET', '/mcp', 'POST'],
   ])('%s %s on an existing path is 405 with Allow: %s', async (method, url, allow) => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
 
-const TOOLS = ['add_memory', 'delete_memory', 'extract_entities', 'get_memory', 'list_memories', 'search_memories', 'summarize_memories'];
+const TOOLS = ['add_memory', 'delete_memory', 'extract_entities', 'get_memory', 'list_memories', 'search_memories', 'summarize_memories', 'update_memory'];
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 type ToolResult = { isError?: boolean; content: { type: string; text?: string }[]; structuredContent?: Record<string, unknown> };
@@ -65,6 +65,17 @@ describe(`MCP server (${backend()})`, () => {
 
         const got = (await client.callTool({ name: 'get_memory', arguments: { memory_id: id } })) as ToolResult;
         expect(text(got)).toContain('allergic to hazelnuts');
+        const updated = (await client.callTool({
+          name: 'update_memory',
+          arguments: { memory_id: id, text: 'The user is allergic to hazelnuts and almonds.', metadata: { topic: 'health' } },
+        })) as ToolResult;
+        expect(updated.isError, text(updated)).toBeFalsy();
+        expect(updated.structuredContent).toMatchObject({ memory_id: id, text: 'The user is allergic to hazelnuts and almonds.', metadata: { topic: 'health' } });
+        const refound = (await client.callTool({ name: 'search_memories', arguments: { query: 'almonds', limit: 1 } })) as ToolResult;
+        expect(text(refound)).toContain('hazelnuts and almonds');
+        const nothing = (await client.callTool({ name: 'update_memory', arguments: { memory_id: id } })) as ToolResult;
+        expect(nothing.isError).toBe(true);
+
         const listed = (await client.callTool({ name: 'list_memories', arguments: {} })) as ToolResult;
         expect(text(listed)).toContain(id);
         const summary = (await client.callTool({ name: 'summarize_memories', arguments: { memory_ids: [id], style: 'tldr' } })) as ToolResult;
@@ -100,6 +111,11 @@ describe(`MCP server (${backend()})`, () => {
       expect(JSON.stringify(search)).not.toContain('4417');
       const del = (await bob.callTool({ name: 'delete_memory', arguments: { memory_id: id } })) as ToolResult;
       expect(del.isError).toBe(true);
+      const upd = (await bob.callTool({ name: 'update_memory', arguments: { memory_id: id, text: "Alice's locker code is 0000." } })) as ToolResult;
+      expect(upd.isError).toBe(true);
+      expect(text(upd)).toMatch(/^NOT_FOUND/);
+      const updAs = (await bob.callTool({ name: 'update_memory', arguments: { memory_id: id, text: 'x', user_id: 'alice' } })) as ToolResult;
+      expect(updAs.isError).toBe(true);
 
       // A user id smuggled into the arguments is refused, not obeyed.
       const smuggled = (await bob.callTool({ name: 'search_memories', arguments: { query: 'locker code', user_id: 'alice' } })) as ToolResult;

@@ -331,4 +331,24 @@ describe(`memory update (${backend()})`, () => {
     const last = (await query(user, 'keeper logbook tide and wind')).map((h) => h.text);
     expect(last.every((text) => text.includes(`vmark${updates} `))).toBe(true);
   });
+
+  it('with ENTITIES_ON_INGEST a new text replaces the memory in the knowledge graph', async () => {
+    const other = await createTestApp({ env: { ENTITIES_ON_INGEST: 'true' } });
+    try {
+      const headers = { authorization: `Bearer ${await other.token('ivy')}` };
+      const entity = (name: string) => other.app.inject({ method: 'GET', url: `/api/v1/memory/entities?name=${name}`, headers });
+      const res = await other.app.inject({ method: 'POST', url: '/api/v1/memory/index', headers, payload: { text: 'Ivy: Marguerite and I flew to Valparaiso.' } });
+      const id = res.json().memory_id as string;
+      expect((await entity('Valparaiso')).json().memories[0].memory_id).toBe(id);
+      const updated = await other.app.inject({ method: 'PATCH', url: `/api/v1/memory/${id}`, headers, payload: { text: 'Ivy: Marguerite and I flew to Reykjavik.' } });
+      expect(updated.statusCode, updated.body).toBe(200);
+      // The old chunks' mentions went with them; the entity left without mentions is pruned.
+      expect((await entity('Valparaiso')).statusCode).toBe(404);
+      const found = await entity('Reykjavik');
+      expect(found.statusCode, found.body).toBe(200);
+      expect(found.json().memories[0]).toMatchObject({ memory_id: id, chunk_ids: updated.json().chunk_ids });
+    } finally {
+      await other.close();
+    }
+  });
 });

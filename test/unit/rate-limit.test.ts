@@ -20,6 +20,7 @@ describe('rate-limit route classes', () => {
     ['HEAD', '/api/v1/memory/', 'read'],
     ['GET', '/api/v1/memory/export', 'read'],
     ['DELETE', '/api/v1/memory/:id', 'write'],
+    ['PATCH', '/api/v1/memory/:id', 'write'],
     ['DELETE', '/api/v1/memory/', 'write'],
     ['POST', '/api/v1/memory/summarize', 'summarize'],
     ['GET', '/api/v1/memory/entities', 'summarize'],

@@ -11,6 +11,7 @@ export type SearchFilters = NonNullable<QueryRequest['filters']>;
 export type Memory = Json<operations['getMemory']['responses'][200]>;
 export type MemoryPage = Json<operations['listMemories']['responses'][200]>;
 export type MemorySummary = MemoryPage['memories'][number];
+export type UpdateRequest = Json<operations['updateMemory']['requestBody']>;
 export type EraseResponse = Json<operations['eraseUser']['responses'][200]>;
 export type SummarizeRequest = Json<operations['summarizeMemories']['requestBody']>;
 export type SummarizeResponse = Json<operations['summarizeMemories']['responses'][200]>;
@@ -44,6 +45,20 @@ export interface AddOptions extends UserOptions {
   metadata?: Record<string, unknown>;
 }
 
+/**
+ * What update changes; absent fields stay. `metadata` replaces the whole object (not merged),
+ * `source: null` clears the source, `expiresAt: null` makes the memory never expire.
+ */
+export interface MemoryUpdate {
+  text?: string;
+  source?: string | null;
+  metadata?: Record<string, unknown>;
+  /** A future instant (Date or RFC 3339 string), or null: never. */
+  expiresAt?: Date | string | null;
+  /** Or: expire this many seconds from now. */
+  ttlSeconds?: number;
+}
+
 export interface SearchOptions extends UserOptions {
   /** How many results (1–100, default 10). `limit` is accepted as a mem0-style alias. */
   k?: number;
@@ -61,7 +76,7 @@ export interface ListOptions extends UserOptions {
 const API = 'api/v1/memory';
 
 /**
- * Engram's TypeScript client, shaped like mem0's: add, search, get, list/getAll, delete,
+ * Engram's TypeScript client, shaped like mem0's: add, search, get, update, list/getAll, delete,
  * deleteAll, export; summarize, entities and entity. Every failure is an EngramError carrying the service's stable `code`.
  */
 export class EngramClient {
@@ -122,6 +137,26 @@ export class EngramClient {
 
   async get(memoryId: string, options: UserOptions = {}): Promise<Memory> {
     const res = await call(this.transport, 'GET', `${API}/${encodeURIComponent(memoryId)}`, { ...options, query: this.user(options) });
+    return res.json() as Promise<Memory>;
+  }
+
+  /**
+   * Changes a memory (mem0's update): a new text is re-chunked, re-embedded and re-indexed under the
+   * same id; returns the memory as get() does. A text the user already has in another memory throws
+   * EngramError 409 DUPLICATE_MEMORY (its `memoryId` names that memory). Retried like get/delete:
+   * an update sets the fields to the given values, so sending it again leaves the same memory.
+   */
+  async update(memoryId: string, changes: MemoryUpdate, options: UserOptions = {}): Promise<Memory> {
+    const expiresAt = changes.expiresAt instanceof Date ? changes.expiresAt.toISOString() : changes.expiresAt;
+    const body: UpdateRequest = {
+      ...this.user(options),
+      text: changes.text,
+      source: changes.source,
+      metadata: changes.metadata,
+      expires_at: expiresAt,
+      ttl_seconds: changes.ttlSeconds,
+    };
+    const res = await call(this.transport, 'PATCH', `${API}/${encodeURIComponent(memoryId)}`, { ...options, body: compact(body) });
     return res.json() as Promise<Memory>;
   }
 

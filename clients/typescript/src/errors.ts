@@ -1,6 +1,8 @@
 /** What the service answered when a request failed: its stable `code`, `detail` and request id. */
 export class EngramError extends Error {
   override readonly name = 'EngramError';
+  /** For 409 DUPLICATE_MEMORY: the memory that already holds the text. */
+  readonly memoryId?: string;
   constructor(
     /** HTTP status; 0 when no response arrived (network error, timeout, abort). */
     readonly status: number,
@@ -8,8 +10,9 @@ export class EngramError extends Error {
     readonly code: string,
     readonly detail: string,
     readonly requestId?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; memoryId?: string },
   ) {
     super(`${code}: ${detail}`, options);
+    if (options?.memoryId !== undefined) this.memoryId = options.memoryId;
   }
 }

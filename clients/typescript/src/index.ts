@@ -11,6 +11,7 @@ export type {
   ListOptions,
   Memory,
   MemoryPage,
+  MemoryUpdate,
   MemorySummary,
   QueryRequest,
   QueryResponse,
@@ -19,6 +20,7 @@ export type {
   SearchResult,
   SummarizeRequest,
   SummarizeResponse,
+  UpdateRequest,
   UserOptions,
 } from './client.js';
 export { EngramError } from './errors.js';

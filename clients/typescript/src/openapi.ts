@@ -159,7 +159,8 @@ export interface paths {
         delete: operations["deleteMemory"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change a memory: its text (re-chunked, re-embedded, re-indexed atomically), source, metadata or expiry */
+        patch: operations["updateMemory"];
         trace?: never;
     };
 }
@@ -1583,6 +1584,179 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateMemory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The end user; defaults to the token's subject (another user needs memory:relay) */
+                    user_id?: string;
+                    /** @description The new text (at most 51200 bytes of UTF-8): re-chunked, re-embedded and re-indexed */
+                    text?: string;
+                    /** @description The new source; null clears it */
+                    source?: string | null;
+                    /** @description Replaces the whole metadata object (keys are not merged; {} clears it); at most 10240 bytes and 5 levels deep, stored unencrypted (filterable) */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description When the memory expires (a future instant); null: never */
+                    expires_at?: string | null;
+                    /** @description Expire this many seconds from now (instead of expires_at) */
+                    ttl_seconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        memory_id: string;
+                        text: string;
+                        source: string | null;
+                        metadata: {
+                            [key: string]: unknown;
+                        };
+                        chunk_ids: string[];
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        expires_at: string | null;
+                    };
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description DUPLICATE_MEMORY */
+                        code: string;
+                        detail: string;
+                        request_id: string;
+                        /**
+                         * Format: uuid
+                         * @description The memory of this user that already has this text
+                         */
+                        memory_id: string;
+                    };
                 };
             };
             /** @description An error: a stable code, a human-readable detail and the request id */

@@ -29,7 +29,8 @@ const refusedBeforeWork = (error: EngramError) => BEFORE_WORK.has(error.code);
 
 /**
  * One HTTP call with the bearer token, a timeout, the caller's AbortSignal, and retries with
- * back-off on 429/503. GET and DELETE are retried on any of them and on network errors; a POST only
+ * back-off on 429/503. GET, DELETE and PATCH are retried on any of them and on network errors (a
+ * PATCH sets fields to the values it carries: sent twice, it leaves the same memory); a POST only
  * on refusals that come before any work (rate limit, full queue, not ready), never on a 503 that
  * may follow a committed write.
  */
@@ -41,7 +42,7 @@ export async function call(
 ): Promise<Response> {
   const url = new URL(path.replace(/^\//, ''), t.baseUrl.endsWith('/') ? t.baseUrl : `${t.baseUrl}/`);
   for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-  const idempotent = method === 'GET' || method === 'DELETE';
+  const idempotent = method === 'GET' || method === 'DELETE' || method === 'PATCH';
   for (let attempt = 0; ; attempt++) {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? t.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
@@ -81,9 +82,11 @@ export async function call(
 async function toError(res: Response): Promise<EngramError> {
   const text = await res.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as { code?: unknown; detail?: unknown; request_id?: unknown };
+    const body = JSON.parse(text) as { code?: unknown; detail?: unknown; request_id?: unknown; memory_id?: unknown };
     if (typeof body.code === 'string') {
-      return new EngramError(res.status, body.code, String(body.detail ?? ''), typeof body.request_id === 'string' ? body.request_id : undefined);
+      const requestId = typeof body.request_id === 'string' ? body.request_id : undefined;
+      const memoryId = typeof body.memory_id === 'string' ? body.memory_id : undefined;
+      return new EngramError(res.status, body.code, String(body.detail ?? ''), requestId, { memoryId });
     }
   } catch {
     // not the service's error body (a proxy's page, say)
