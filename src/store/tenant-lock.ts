@@ -5,7 +5,8 @@ import type { Queryable } from './database.js';
  * that all of them agree on one order (lock, then key row, then memories, then chunks):
  *
  * - `shared`    reads and writes: they run side by side;
- * - `exclusive` erase: waits for every read and write in flight for the user, and they wait for it.
+ * - `exclusive` erase and update: waits for every read and write in flight for the user, and they
+ *   wait for it (an update swaps a memory's chunks: a query sees all the old or all the new ones).
  *
  * An erase therefore sees the rows of every write that started before it (including a user's first
  * write, which creates the key), and a read is wholly before or wholly after it: never rows whose

@@ -173,6 +173,8 @@ export interface components {
             code: string;
             detail: string;
             request_id: string;
+            /** @description Only with 409 DUPLICATE_MEMORY: the memory of this user that already has the text */
+            memory_id?: string;
         };
     };
     responses: never;
@@ -1740,23 +1742,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Default Response */
+            /** @description An error: a stable code, a human-readable detail and the request id */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** @description DUPLICATE_MEMORY */
-                        code: string;
-                        detail: string;
-                        request_id: string;
-                        /**
-                         * Format: uuid
-                         * @description The memory of this user that already has this text
-                         */
-                        memory_id: string;
-                    };
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description An error: a stable code, a human-readable detail and the request id */

@@ -21,6 +21,9 @@ export const ErrorBodySchema = Type.Object(
     code: Type.String({ description: 'Stable machine-readable code, e.g. VALIDATION_FAILED' }),
     detail: Type.String(),
     request_id: Type.String(),
+    memory_id: Type.Optional(
+      Type.String({ description: 'Only with 409 DUPLICATE_MEMORY: the memory of this user that already has the text' }),
+    ),
   },
   { $id: 'ErrorBody', description: 'An error: a stable code, a human-readable detail and the request id' },
 );

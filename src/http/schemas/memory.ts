@@ -163,11 +163,3 @@ export const UpdateBody = Type.Object(
   },
   { additionalProperties: false },
 );
-
-/** 409 DUPLICATE_MEMORY: the error body plus the id of the memory that already holds the text. */
-export const DuplicateMemoryError = Type.Object({
-  code: Type.String({ description: 'DUPLICATE_MEMORY' }),
-  detail: Type.String(),
-  request_id: Type.String(),
-  memory_id: { ...MemoryId, description: 'The memory of this user that already has this text' },
-});

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Scope } from '../../../auth/token-verifier.js';
 import { ErrorBody, errorResponses } from '../../schemas/common.js';
-import { DuplicateMemoryError, IdParams, MemoryResponse, UpdateBody } from '../../schemas/memory.js';
+import { IdParams, MemoryResponse, UpdateBody } from '../../schemas/memory.js';
 import { actingUser } from '../../plugins/auth.js';
 import type { MemoryRoutesOptions } from './index.js';
 
@@ -16,7 +16,7 @@ export function updateMemoryRoute(app: FastifyInstance, { updates, entities, ent
         tags: ['memory'],
         params: IdParams,
         body: UpdateBody,
-        response: { 200: MemoryResponse, 404: ErrorBody, 409: DuplicateMemoryError, ...errorResponses },
+        response: { 200: MemoryResponse, 404: ErrorBody, 409: ErrorBody, ...errorResponses },
       },
     },
     async (request) => {
