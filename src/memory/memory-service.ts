@@ -10,13 +10,9 @@ import type { SearchPipeline } from '../search/pipeline.js';
 import type { RerankRunner } from '../search/rerank/stage.js';
 import type { Database, Queryable } from '../store/database.js';
 import { keyRepository } from '../store/key-repository.js';
-import {
-  memoryRepository,
-  type MemoryRow,
-  type SearchFilters,
-  type VectorSearchOptions,
-} from '../store/memory-repository.js';
+import { memoryRepository, type MemoryRow, type SearchFilters } from '../store/memory-repository.js';
 import { lockTenant, type TenantLockMode } from '../store/tenant-lock.js';
+import type { VectorSearchOptions } from '../store/vector-search.js';
 import { CHUNK_AAD_VERSION, sealChunk } from './chunk-crypto.js';
 import { chunkText } from './chunker.js';
 import { assertFilterDate, assertMemoryId, assertMetadata, assertText, decodeCursor, encodeCursor } from './input-checks.js';
