@@ -6,7 +6,7 @@
 // bucket, k 10. The corpus is synthetic (bench/synthetic-corpus.ts): Zipf-skewed user sizes,
 // clustered 512-d unit vectors, dummy ciphertext. The HNSW index is built after the bulk load with
 // prepareEmbeddingSpace, as `engram migrate` builds it.
-// For each sampled user and query it calls memoryRepository.search inside a tenant transaction (as
+// For each sampled user and query it calls vectorSearch (src/store/vector-search.ts) inside a tenant transaction (as
 // MemoryService does), without and with filters, and compares it with an exact scan (as the owner,
 // ordering by an expression the index cannot serve). Prints recall@k, the share of queries that got
 // fewer than k results although at least k chunks matched, and latency per size bucket.
@@ -17,13 +17,9 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { Database, Queryable } from '../src/store/database.js';
 import { prepareEmbeddingSpace } from '../src/store/embedding-space.js';
-import {
-  DEFAULT_VECTOR_SEARCH,
-  memoryRepository,
-  type SearchFilters,
-  type VectorSearchOptions,
-} from '../src/store/memory-repository.js';
+import type { SearchFilters } from '../src/store/memory-repository.js';
 import { migrate } from '../src/store/migrate.js';
+import { DEFAULT_VECTOR_SEARCH, vectorSearch, type VectorSearchOptions } from '../src/store/vector-search.js';
 import { openPGlite } from '../src/store/pglite.js';
 import { openPostgres } from '../src/store/postgres.js';
 import { adminUrl, createPostgresDatabase, withDatabase } from '../test/helpers/database.js';
@@ -209,7 +205,7 @@ async function runQueries() {
         const q = offTopic ? corpus.offTopicVector(user, rand) : corpus.vector(user, rand);
         const t0 = process.hrtime.bigint();
         const hits = await db.withTenant(userHash, (tx) =>
-          memoryRepository.search(tx, userHash, Array.from(q), spec.dim, k, filters, searchOptions),
+          vectorSearch(tx, userHash, Array.from(q), spec.dim, k, filters, searchOptions),
         );
         latencies.push(msSince(t0));
         const t1 = process.hrtime.bigint();

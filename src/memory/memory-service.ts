@@ -9,12 +9,8 @@ import type { SearchPipeline } from '../search/pipeline.js';
 import type { RerankRunner } from '../search/rerank/stage.js';
 import type { Database, Queryable } from '../store/database.js';
 import { keyRepository } from '../store/key-repository.js';
-import {
-  memoryRepository,
-  type MemoryRow,
-  type SearchFilters,
-  type VectorSearchOptions,
-} from '../store/memory-repository.js';
+import { memoryRepository, type MemoryRow, type SearchFilters } from '../store/memory-repository.js';
+import type { VectorSearchOptions } from '../store/vector-search.js';
 import { lockTenant, type TenantLockMode } from '../store/tenant-lock.js';
 import { assertFilterDate, assertMemoryId, assertMetadata, decodeCursor, encodeCursor } from './input-checks.js';
 import { prepareMemory, writeMemory, type IndexInput, type IndexResult } from './ingest.js';

@@ -1,16 +1,19 @@
 import { openChunk } from '../memory/chunk-crypto.js';
 import type { Queryable } from '../store/database.js';
-import { keywordRepository, type Bm25Params } from '../store/keyword-repository.js';
-import { memoryRepository, type ChunkHit, type SearchFilters, type VectorSearchOptions } from '../store/memory-repository.js';
+import { keywordRepository, type Bm25Params, type KeywordSearchResult } from '../store/keyword-repository.js';
+import type { ChunkHit, SearchFilters } from '../store/memory-repository.js';
+import { vectorCandidates, type VectorSearchOptions } from '../store/vector-search.js';
 import { CONTEXT_DEFAULTS, spreadContext, type ContextParams } from './context.js';
 import { bm25Ceiling, fuse, FUSION_DEFAULTS, type Candidate, type FusionParams, type KeywordSide } from './fusion.js';
 import { blindQuery, keywordKey } from './keyword/blind-terms.js';
 import { rerankStage, type RerankRunner } from './rerank/stage.js';
 
 /**
- * Hybrid retrieval, one tenant transaction: vector candidates (HNSW, memoryRepository.search) and
- * keyword candidates (blind BM25 index, one SQL statement) → fusion → conversation context →
- * decrypt → rerank (optional) → min_score → top k. Every stage is its own module and replaceable.
+ * Hybrid retrieval, one tenant transaction: keyword candidates (blind BM25 index, one SQL statement:
+ * ids and scores) and vector candidates (store/vector-search.ts: the nearest chunks, the keyword
+ * candidates' rows and everyone's neighbours, one statement for a user below the exact-scan bound) →
+ * fusion → conversation context → decrypt → rerank (optional) → min_score → top k. Every stage is its
+ * own module and replaceable.
  */
 export interface SearchParams {
   /** Candidates taken from each index. */
@@ -78,26 +81,36 @@ export class SearchPipeline {
   }
 
   async run(tx: Queryable, req: SearchRequest): Promise<SearchOutcome> {
-    const { pool, bm25 } = this.params;
+    const { pool, bm25, context } = this.params;
     const size = Math.max(pool, req.k);
-    const vectorHits = await memoryRepository.search(tx, req.userHash, req.embedding, req.dimensions, size, req.filters, req.vectorSearch);
-    let keyword: KeywordSide | null = null;
+    let terms: string[] = [];
+    let found: KeywordSearchResult | null = null;
     if (this.options.keywordIndex) {
-      const terms = blindQuery(keywordKey(req.dek), req.query);
-      const found = await keywordRepository.search(tx, req.userHash, terms, size, req.filters, {
-        bm25,
-        embedding: req.embedding,
-        dimensions: req.dimensions,
+      terms = blindQuery(keywordKey(req.dek), req.query);
+      found = await keywordRepository.search(tx, req.userHash, terms, size, req.filters, { bm25 });
+    }
+    const vector = await vectorCandidates(tx, {
+      userHash: req.userHash,
+      embedding: req.embedding,
+      dimensions: req.dimensions,
+      k: size,
+      filters: req.filters,
+      options: req.vectorSearch,
+      include: found?.hits.map((h) => h.chunkId) ?? [],
+      neighbourSpan: context.weight > 0 ? context.span : 0,
+    });
+    let keyword: KeywordSide | null = null;
+    if (found) {
+      // A keyword candidate's row comes from the vector statement, with its cosine as the score there.
+      const hits = found.hits.flatMap(({ chunkId, bm25: score }) => {
+        const row = vector.rows.get(chunkId);
+        return row ? [{ ...row, score, bm25: score, cosine: row.score }] : [];
       });
-      keyword = { hits: found.hits, ceiling: bm25Ceiling(found.docCount, found.df, terms, bm25.k1) };
+      keyword = { hits, ceiling: bm25Ceiling(found.docCount, found.df, terms, bm25.k1) };
     }
-    let candidates: Candidate[] = fuse(vectorHits, keyword, this.params.fusion);
+    let candidates: Candidate[] = fuse(vector.nearest, keyword, this.params.fusion);
     if (candidates.length === 0) return { hits: [], reranked: false };
-    if (this.params.context.weight > 0) {
-      const ids = candidates.map((c) => c.hit.chunkId);
-      const neighbours = await keywordRepository.neighbours(tx, req.userHash, ids, this.params.context.span);
-      candidates = spreadContext(candidates, neighbours, this.params.context);
-    }
+    if (context.weight > 0) candidates = spreadContext(candidates, vector.neighbours, context);
     // Decrypt only what can still reach the answer: the top k, or the reranker's depth.
     const reranking = req.reranker !== undefined && req.reranker.enabled !== false;
     candidates = candidates.slice(0, reranking ? Math.max(req.k, this.params.rerankDepth) : req.k);

@@ -177,110 +177,10 @@ export const memoryRepository = {
     );
     return rows[0]!.n;
   },
-
-  /**
-   * The user's k nearest chunks by cosine distance, with the filters applied. Exact for users with
-   * few matching chunks, HNSW (iterative scan) otherwise, and exact again whenever the index comes back
-   * short: a user with at least k matching chunks always gets k results. See VectorSearchOptions below.
-   * `options` defaults to DEFAULT_VECTOR_SEARCH (the VECTOR_SEARCH_* settings).
-   */
-  async search(
-    tx: Queryable,
-    userHash: string,
-    embedding: number[],
-    dimensions: number,
-    k: number,
-    filters: SearchFilters,
-    options: VectorSearchOptions = DEFAULT_VECTOR_SEARCH,
-  ): Promise<ChunkHit[]> {
-    const { where, params } = searchPredicate(userHash, filters);
-    const query = vectorLiteral(embedding);
-    // How many chunks the user has, counted up to the threshold only: an index-only scan of at most
-    // exactBelow entries of (user_hash, created_at), cheap whatever the user's size.
-    const { rows: counted } = await tx.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM memory_chunks WHERE user_hash = $1 LIMIT $2) s`,
-      [userHash, options.exactBelow],
-    );
-    const userChunks = counted[0]?.n ?? 0;
-    if (userChunks === 0) return [];
-    if (userChunks < options.exactBelow) return exactSearch(tx, where, [...params, query, k], dimensions);
-
-    // Unfiltered, a large user's rows are many: the planner may still cost a sort of all of them
-    // below the walk (it does not see that each row's vector is read from TOAST), and that exact
-    // sort grows with the user. enable_sort = off steers it to the index; it is put back after.
-    const steer = params.length === 1; // the user hash alone: no filters
-    await tx.query(
-      `SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true),
-              set_config('hnsw.max_scan_tuples', $2, true)${steer ? `, set_config('enable_sort', 'off', true)` : ''}`,
-      [String(Math.max(options.efSearch, k)), String(options.maxScanTuples)],
-    );
-    const n = params.length;
-    const distance = `(embedding::vector(${dimensions}) <=> $${n + 1}::vector(${dimensions}))`;
-    // relaxed_order may return rows slightly out of order; the outer ORDER BY restores it.
-    const { rows } = await tx.query<DbHit>(
-      `SELECT * FROM (
-         SELECT ${HIT_COLUMNS}, ${distance} AS distance
-           FROM memory_chunks WHERE ${where}
-          ORDER BY ${distance} LIMIT $${n + 2}
-       ) hits ORDER BY distance, id`,
-      [...params, query, k],
-    );
-    if (steer) await tx.query(`SELECT set_config('enable_sort', 'on', true)`);
-    // The graph walk stops at max_scan_tuples: when the filters keep too few of the rows it visits
-    // (a user's chunks far from the query among another user's), the exact scan has the answer.
-    if (rows.length < k) return exactSearch(tx, where, [...params, query, k], dimensions);
-    return rows.map(toHit);
-  },
 };
 
 /**
- * How memoryRepository.search finds neighbours (docs/ARCHITECTURE.md, "Filtered vector search"):
- * - exactBelow: users with fewer chunks than this are scanned exactly (recall 1, every row fetched);
- * - efSearch: the HNSW candidate list (hnsw.ef_search, at least k) for larger users: recall vs time;
- * - maxScanTuples: how many index tuples an iterative scan may visit (hnsw.max_scan_tuples) before
- *   giving up; a short answer then falls back to the exact scan.
- */
-export interface VectorSearchOptions {
-  exactBelow: number;
-  efSearch: number;
-  maxScanTuples: number;
-}
-
-export const DEFAULT_VECTOR_SEARCH: VectorSearchOptions = { exactBelow: 2000, efSearch: 100, maxScanTuples: 20_000 };
-
-const HIT_COLUMNS = 'id, memory_id, ordinal, ciphertext, source, metadata, created_at';
-
-type DbHit = {
-  id: string;
-  memory_id: string;
-  ordinal: number;
-  ciphertext: Uint8Array;
-  source: string | null;
-  metadata: Record<string, unknown>;
-  created_at: Date;
-  distance: number;
-};
-
-const toHit = (r: DbHit): ChunkHit => ({
-  chunkId: r.id,
-  memoryId: r.memory_id,
-  ordinal: r.ordinal,
-  ciphertext: r.ciphertext,
-  source: r.source,
-  metadata: r.metadata,
-  createdAt: r.created_at,
-  score: 1 - Number(r.distance),
-});
-
-/** The tenant predicate and the filters: `$1` is the user hash, the filters' values follow. */
-function searchPredicate(userHash: string, filters: SearchFilters) {
-  const params: unknown[] = [userHash];
-  const where = ['user_hash = $1', ...filterConditions(filters, params)];
-  return { where: where.join(' AND '), params };
-}
-
-/**
- * The SQL conditions of the search filters (and that the row has not expired), their values appended to `params` (placeholders numbered
+ * The SQL conditions of the search filters, their values appended to `params` (placeholders numbered
  * after what is already there). `alias` qualifies the columns (`c.` for a joined chunk table).
  */
 export function filterConditions(filters: SearchFilters, params: unknown[], alias = ''): string[] {
@@ -293,20 +193,4 @@ export function filterConditions(filters: SearchFilters, params: unknown[], alia
   if (filters.createdAfter) where.push(`${alias}created_at >= ${add(filters.createdAfter)}`);
   if (filters.createdBefore) where.push(`${alias}created_at < ${add(filters.createdBefore)}`);
   return where;
-}
-
-/**
- * Every matching row of the user, ordered by true distance. `embedding <=> q` without the
- * `::vector(N)` cast is not the indexed expression, so the planner cannot take the HNSW index: it
- * reads the user's rows through (user_hash, created_at) and sorts them. params: ..., query, k.
- */
-async function exactSearch(tx: Queryable, where: string, params: unknown[], dimensions: number): Promise<ChunkHit[]> {
-  const n = params.length;
-  const { rows } = await tx.query<DbHit>(
-    `SELECT ${HIT_COLUMNS}, (embedding <=> $${n - 1}::vector(${dimensions})) AS distance
-       FROM memory_chunks WHERE ${where}
-      ORDER BY distance, id LIMIT $${n}`,
-    params,
-  );
-  return rows.map(toHit);
 }

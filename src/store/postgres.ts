@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { APP_ROLE, isRlsViolation, type Database, type DatabaseObserver, type Queryable } from './database.js';
 import { isConnectionFailure, toUnavailable } from './pg-errors.js';
-import { enterTenant } from './tenant-context.js';
+import { beginTenantScript } from './tenant-context.js';
 
 /** Every wait on PostgreSQL is bounded (config: DATABASE_*_TIMEOUT_MS). */
 export interface PostgresTimeouts {
@@ -71,8 +71,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
     };
     client.on('error', onError);
     try {
-      await client.query('BEGIN');
-      await enterTenant(client, userHash);
+      await client.query(beginTenantScript(userHash));
       const result = await fn(client);
       await client.query('COMMIT');
       return result;

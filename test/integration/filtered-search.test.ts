@@ -2,7 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Queryable } from '../../src/store/database.js';
 import { prepareEmbeddingSpace } from '../../src/store/embedding-space.js';
-import { memoryRepository, type SearchFilters } from '../../src/store/memory-repository.js';
+import type { SearchFilters } from '../../src/store/memory-repository.js';
+import { DEFAULT_VECTOR_SEARCH, vectorCandidates, vectorSearch } from '../../src/store/vector-search.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openPGlite } from '../../src/store/pglite.js';
 import { openPostgres } from '../../src/store/postgres.js';
@@ -81,7 +82,7 @@ afterAll(async () => {
 });
 
 const search = (user: string, filters: SearchFilters = {}, k = K) =>
-  db.withTenant(user, (tx) => memoryRepository.search(tx, user, QUERY, DIM, k, filters));
+  db.withTenant(user, (tx) => vectorSearch(tx, user, QUERY, DIM, k, filters));
 
 /** The true nearest chunks, by an exact scan as the owner. */
 async function exact(user: string, where = 'true', k = K): Promise<string[]> {
@@ -134,8 +135,41 @@ describe('filtered vector search keeps k results', () => {
 
   it('keeps the guarantee when the index path is forced for the drowned user (fallback to exact)', async () => {
     const hits = await db.withTenant(SMALL, (tx) =>
-      memoryRepository.search(tx, SMALL, QUERY, DIM, K, {}, { exactBelow: 1, efSearch: 40, maxScanTuples: 20_000 }),
+      vectorSearch(tx, SMALL, QUERY, DIM, K, {}, { exactBelow: 1, efSearch: 40, maxScanTuples: 20_000 }),
     );
     expect(hits.map((h) => h.chunkId)).toEqual(await exact(SMALL));
+  });
+
+  it('fetches the keyword candidates and every row\'s neighbours with the nearest, on the exact and the index path', async () => {
+    // The farthest chunks stand in for keyword candidates the vector side would not find itself.
+    const far = (await exact(SMALL, 'true', SMALL_CHUNKS)).slice(-5);
+    const { rows: truth } = await owner.query<{ id: string; distance: number; around: (string | null)[] }>(
+      `SELECT id, embedding <=> $2::vector AS distance,
+              ARRAY[lag(id, 2) OVER w, lag(id) OVER w, lead(id) OVER w, lead(id, 2) OVER w]::text[] AS around
+         FROM memory_chunks WHERE user_hash = $1 WINDOW w AS (ORDER BY created_at, id)`,
+      [SMALL, `[${QUERY.join(',')}]`],
+    );
+    const byId = new Map(truth.map((r) => [r.id, r]));
+    for (const exactBelow of [SMALL_CHUNKS + 1, DEFAULT_VECTOR_SEARCH.exactBelow]) {
+      const found = await db.withTenant(SMALL, (tx) =>
+        vectorCandidates(tx, {
+          userHash: SMALL,
+          embedding: QUERY,
+          dimensions: DIM,
+          k: K,
+          filters: {},
+          options: { ...DEFAULT_VECTOR_SEARCH, exactBelow },
+          include: far,
+          neighbourSpan: 2,
+        }),
+      );
+      expect(found.nearest.map((h) => h.chunkId)).toEqual(await exact(SMALL));
+      expect(new Set(found.rows.keys())).toEqual(new Set([...found.nearest.map((h) => h.chunkId), ...far]));
+      for (const [id, hit] of found.rows) {
+        const want = byId.get(id)!;
+        expect(hit.score).toBeCloseTo(1 - Number(want.distance), 6);
+        expect(new Set(found.neighbours.get(id))).toEqual(new Set(want.around.filter((n) => n !== null)));
+      }
+    }
   });
 });

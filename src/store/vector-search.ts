@@ -1,0 +1,232 @@
+import type { Queryable } from './database.js';
+import { filterConditions, live, type ChunkHit, type SearchFilters } from './memory-repository.js';
+
+/**
+ * The vector side of a search (docs/ARCHITECTURE.md, "Filtered vector search" and "Search pipeline").
+ * Every statement filters on user_hash: RLS is the guarantee, the explicit predicate lets the planner
+ * use the tenant indexes.
+ *
+ * - exactBelow: users with fewer chunks than this are scanned exactly (recall 1, every row fetched);
+ * - efSearch: the HNSW candidate list (hnsw.ef_search, at least k) for larger users: recall vs time;
+ * - maxScanTuples: how many index tuples an iterative scan may visit (hnsw.max_scan_tuples) before
+ *   giving up; a short answer then falls back to the exact scan.
+ */
+export interface VectorSearchOptions {
+  exactBelow: number;
+  efSearch: number;
+  maxScanTuples: number;
+}
+
+export const DEFAULT_VECTOR_SEARCH: VectorSearchOptions = { exactBelow: 2000, efSearch: 100, maxScanTuples: 20_000 };
+
+export interface CandidateRequest {
+  userHash: string;
+  embedding: number[];
+  dimensions: number;
+  /** Nearest chunks wanted. */
+  k: number;
+  filters: SearchFilters;
+  options?: VectorSearchOptions;
+  /** Chunks to fetch as well, with their cosine (the keyword candidates): ids the caller already filtered. */
+  include?: readonly string[];
+  /** Neighbouring chunks (by created_at, id) to list for every row returned; 0 for none. */
+  neighbourSpan?: number;
+}
+
+export interface CandidateRows {
+  /** The k nearest chunks matching the filters, nearest first (score = cosine similarity). */
+  nearest: ChunkHit[];
+  /** Every chunk fetched (nearest and included) by id, score = cosine similarity. */
+  rows: Map<string, ChunkHit>;
+  /** Chunk id → ids of the `neighbourSpan` chunks written just before it and just after it. */
+  neighbours: Map<string, string[]>;
+}
+
+/**
+ * The user's k nearest chunks by cosine distance, with the filters applied, plus the rows of the
+ * `include` ids and everyone's neighbours. Exact for users with few chunks, HNSW (iterative scan)
+ * otherwise, and exact again whenever the index comes back short: a user with at least k matching
+ * chunks always gets k results.
+ *
+ * A user below `exactBelow` (the common case) costs one statement: the bounded count, the exact scan,
+ * the included rows and the neighbour lists together, the query vector parsed once. A larger user
+ * costs that statement (which then only counts), the HNSW statements, and one statement for the
+ * included rows and the neighbours.
+ */
+export async function vectorCandidates(tx: Queryable, req: CandidateRequest): Promise<CandidateRows> {
+  const options = req.options ?? DEFAULT_VECTOR_SEARCH;
+  const include = req.include ?? [];
+  const span = req.neighbourSpan ?? 0;
+  const first = await fetchRows(tx, req, { exactBelow: options.exactBelow, include, span });
+  if (first.userChunks < options.exactBelow) return first;
+
+  let nearest = await hnswSearch(tx, req, options);
+  // The graph walk stops at max_scan_tuples: when the filters keep too few of the rows it visits
+  // (a user's chunks far from the query among another user's), the exact scan has the answer.
+  if (nearest.length < req.k) nearest = await exactSearch(tx, req);
+  const rows = new Map(nearest.map((h) => [h.chunkId, h]));
+  const more = include.filter((id) => !rows.has(id));
+  if (more.length === 0 && span < 1) return { nearest, rows, neighbours: new Map() };
+  const extra = await fetchRows(tx, req, { exactBelow: null, include: [...more, ...(span > 0 ? rows.keys() : [])], span });
+  for (const [id, hit] of extra.rows) if (!rows.has(id)) rows.set(id, hit);
+  return { nearest, rows, neighbours: extra.neighbours };
+}
+
+/** The k nearest chunks alone (the filtered-search bench and tests). */
+export async function vectorSearch(
+  tx: Queryable,
+  userHash: string,
+  embedding: number[],
+  dimensions: number,
+  k: number,
+  filters: SearchFilters,
+  options: VectorSearchOptions = DEFAULT_VECTOR_SEARCH,
+): Promise<ChunkHit[]> {
+  return (await vectorCandidates(tx, { userHash, embedding, dimensions, k, filters, options })).nearest;
+}
+
+const HIT_COLUMNS = 'id, memory_id, ordinal, ciphertext, source, metadata, created_at';
+
+type DbHit = {
+  id: string;
+  memory_id: string;
+  ordinal: number;
+  ciphertext: Uint8Array;
+  source: string | null;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+  distance: number;
+};
+
+const toHit = (r: DbHit): ChunkHit => ({
+  chunkId: r.id,
+  memoryId: r.memory_id,
+  ordinal: r.ordinal,
+  ciphertext: r.ciphertext,
+  source: r.source,
+  metadata: r.metadata,
+  createdAt: r.created_at,
+  score: 1 - Number(r.distance),
+});
+
+const vectorLiteral = (v: number[]) => `[${v.join(',')}]`;
+
+/** The tenant predicate and the filters: `$1` is the user hash, the filters' values follow. */
+function searchPredicate(userHash: string, filters: SearchFilters, alias = '') {
+  const params: unknown[] = [userHash];
+  const where = [`${alias}user_hash = $1`, ...filterConditions(filters, params, alias)];
+  return { where: where.join(' AND '), params };
+}
+
+/**
+ * One statement. With `exactBelow` set: the user's chunks counted up to that bound (an index-only
+ * scan of at most exactBelow entries, cheap whatever the user's size), and, only when the count is
+ * below it, the exact k nearest matching chunks. Then the rows of those and of the `include` ids,
+ * each with its distance and (span > 0) its neighbour ids. A user at or above the bound gets the count
+ * alone. With `exactBelow` null: the `include` rows only.
+ *
+ * The exact scan orders by `embedding <=> q`, not the indexed expression `embedding::vector(N) <=> q`,
+ * so the planner cannot take the HNSW index: it reads the user's rows through (user_hash, created_at,
+ * id), filters them and sorts them by true distance. The neighbours are two short scans of that index
+ * per row, which stop after `span` entries.
+ */
+async function fetchRows(
+  tx: Queryable,
+  req: CandidateRequest,
+  opts: { exactBelow: number | null; include: readonly string[]; span: number },
+): Promise<CandidateRows & { userChunks: number }> {
+  const { where, params } = searchPredicate(req.userHash, req.filters, 'm.');
+  const add = (value: unknown) => `$${params.push(value)}`;
+  const d = Math.trunc(req.dimensions);
+  const q = add(vectorLiteral(req.embedding));
+  const include = add(opts.include);
+  const exact = opts.exactBelow !== null;
+  const bound = exact ? add(opts.exactBelow) : '';
+  const count = exact
+    ? `SELECT count(*)::int AS n FROM (SELECT 1 FROM memory_chunks WHERE user_hash = $1 LIMIT ${bound}) s`
+    : `SELECT 0 AS n`;
+  const nearest = exact
+    ? `SELECT m.id FROM memory_chunks m, q
+        WHERE ${where} AND (SELECT n FROM cnt) < ${bound}
+        ORDER BY m.embedding <=> q.v, m.id LIMIT ${add(req.k)}`
+    : `SELECT NULL::uuid AS id WHERE false`;
+  const span = opts.span > 0 ? add(opts.span) : null;
+  const neighbours =
+    span === null
+      ? 'NULL::text[]'
+      : `ARRAY(
+           (SELECT b.id::text FROM memory_chunks b
+             WHERE b.user_hash = $1 AND (b.created_at, b.id) < (c.created_at, c.id) AND ${live('b.')}
+             ORDER BY b.created_at DESC, b.id DESC LIMIT ${span})
+           UNION ALL
+           (SELECT a.id::text FROM memory_chunks a
+             WHERE a.user_hash = $1 AND (a.created_at, a.id) > (c.created_at, c.id) AND ${live('a.')}
+             ORDER BY a.created_at, a.id LIMIT ${span}))`;
+  const gate = exact ? `AND (SELECT n FROM cnt) < ${bound}` : '';
+  const { rows } = await tx.query<Omit<DbHit, 'id'> & { id: string | null; n: number; nearest: boolean; neighbours: string[] | null }>(
+    `WITH q AS (SELECT ${q}::vector(${d}) AS v),
+          cnt AS (${count}),
+          nearest AS (${nearest}),
+          picked AS MATERIALIZED (
+            SELECT c.${HIT_COLUMNS.split(', ').join(', c.')}, c.embedding <=> q.v AS distance,
+                   c.id IN (SELECT id FROM nearest) AS nearest
+              FROM memory_chunks c, q
+             WHERE c.user_hash = $1 ${gate}
+               AND c.id = ANY(ARRAY(SELECT id FROM nearest UNION SELECT unnest(${include}::uuid[])))
+          )
+     SELECT cnt.n, r.* FROM cnt LEFT JOIN (SELECT c.*, ${neighbours} AS neighbours FROM picked c) r ON true`,
+    params,
+  );
+  const userChunks = rows[0]?.n ?? 0;
+  const found = rows.filter((r) => r.id !== null) as (DbHit & { nearest: boolean; neighbours: string[] | null })[];
+  const byDistance = found.filter((r) => r.nearest).sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1));
+  return {
+    userChunks,
+    nearest: byDistance.map(toHit),
+    rows: new Map(found.map((r) => [r.id, toHit(r)])),
+    neighbours: new Map(found.filter((r) => r.neighbours).map((r) => [r.id, r.neighbours!])),
+  };
+}
+
+/**
+ * The HNSW path for a user with many chunks. For this transaction only: iterative scan, ef_search,
+ * max_scan_tuples. Unfiltered, a large user's rows are many: the planner may still cost a sort of all
+ * of them below the walk (it does not see that each row's vector is read from TOAST), and that exact
+ * sort grows with the user. enable_sort = off steers it to the index; it is put back after.
+ */
+async function hnswSearch(tx: Queryable, req: CandidateRequest, options: VectorSearchOptions): Promise<ChunkHit[]> {
+  const { where, params } = searchPredicate(req.userHash, req.filters);
+  const steer = params.length === 1; // the user hash alone: no filters
+  await tx.query(
+    `SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true),
+            set_config('hnsw.max_scan_tuples', $2, true)${steer ? `, set_config('enable_sort', 'off', true)` : ''}`,
+    [String(Math.max(options.efSearch, req.k)), String(options.maxScanTuples)],
+  );
+  const n = params.length;
+  const d = Math.trunc(req.dimensions);
+  const distance = `(embedding::vector(${d}) <=> $${n + 1}::vector(${d}))`;
+  // relaxed_order may return rows slightly out of order; the outer ORDER BY restores it.
+  const { rows } = await tx.query<DbHit>(
+    `SELECT * FROM (
+       SELECT ${HIT_COLUMNS}, ${distance} AS distance
+         FROM memory_chunks WHERE ${where}
+        ORDER BY ${distance} LIMIT $${n + 2}
+     ) hits ORDER BY distance, id`,
+    [...params, vectorLiteral(req.embedding), req.k],
+  );
+  if (steer) await tx.query(`SELECT set_config('enable_sort', 'on', true)`);
+  return rows.map(toHit);
+}
+
+/** Every matching row of the user, ordered by true distance (see fetchRows on why not the index). */
+async function exactSearch(tx: Queryable, req: CandidateRequest): Promise<ChunkHit[]> {
+  const { where, params } = searchPredicate(req.userHash, req.filters);
+  const n = params.length;
+  const { rows } = await tx.query<DbHit>(
+    `SELECT ${HIT_COLUMNS}, (embedding <=> $${n + 1}::vector(${Math.trunc(req.dimensions)})) AS distance
+       FROM memory_chunks WHERE ${where}
+      ORDER BY distance, id LIMIT $${n + 2}`,
+    [...params, vectorLiteral(req.embedding), req.k],
+  );
+  return rows.map(toHit);
+}
