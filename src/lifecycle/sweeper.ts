@@ -53,6 +53,8 @@ export class ExpirySweeper {
 
   start(): void {
     if (!this.enabled || this.stopped || this.timer || this.running) return;
+    // Both series from 0, so that the first failure is already an increase (MemoryExpirySweeperFailing).
+    for (const outcome of ['ok', 'error']) this.deps.metrics.expirySweeps.inc({ outcome }, 0);
     this.schedule();
   }
 
