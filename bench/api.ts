@@ -88,6 +88,7 @@ try {
           text: turnText(turn),
           source: 'locomo',
           metadata: { dia_id: turn.dia_id, session: session.session, date: session.date },
+          dedup: false, // every turn stored and embedded, as before deduplication (repeated turns included)
         },
       });
       indexLatencies.push(msSince(t));

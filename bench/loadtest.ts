@@ -324,7 +324,7 @@ async function main(): Promise<number> {
       Array.from({ length: Math.min(4, total) }, async () => {
         while (next < total && !failure) {
           const u = next++ % o.users;
-          const r = await api(path('index'), tokens[u]!, { user_id: userIds[u], text: pickText(), source: 'loadtest' });
+          const r = await api(path('index'), tokens[u]!, { user_id: userIds[u], text: pickText(), source: 'loadtest', dedup: false });
           if (r.status !== 201) failure = `HTTP ${r.status} ${r.text.slice(0, 200)}`;
         }
       }),
@@ -363,7 +363,7 @@ async function main(): Promise<number> {
         context.op = op;
         const body =
           op === 'index'
-            ? { user_id: userIds[u], text: pickText(), source: 'loadtest' }
+            ? { user_id: userIds[u], text: pickText(), source: 'loadtest', dedup: false } // the write path, not the dedup shortcut
             : { user_id: userIds[u], query: pickQuestion(), k: o.k };
         return {
           ...req,

@@ -166,7 +166,8 @@ try {
         method: 'POST',
         url: '/api/v1/memory/index',
         headers: headers(m.conversation),
-        payload: { user_id: userOf(m.conversation), text: m.text, source: 'locomo', metadata: m.metadata },
+        // dedup: false: every turn is its own memory with its dia_id, repeated texts ("Thanks!") included.
+        payload: { user_id: userOf(m.conversation), text: m.text, source: 'locomo', metadata: m.metadata, dedup: false },
       });
       indexLatencies.push(msSince(t));
       if (res.statusCode !== 201) throw new Error(`index ${m.conversation} ${m.metadata.dia_id}: HTTP ${res.statusCode} ${res.body}`);

@@ -152,7 +152,7 @@ async function runBackend(backend: Backend) {
     const t0 = process.hrtime.bigint();
     await promisePool(Math.min(memories, turns.length), 2, async (i) => {
       const { user, turn } = turns[i]!;
-      const res = await post('/api/v1/memory/index', user, { user_id: userId(user), text: turnText(turn), source: 'locomo' });
+      const res = await post('/api/v1/memory/index', user, { user_id: userId(user), text: turnText(turn), source: 'locomo', dedup: false });
       if (res.status !== 201) throw new Error(`index: HTTP ${res.status} ${res.body.slice(0, 200)}`);
     });
     console.log(`\n${backend}: ingested ${Math.min(memories, turns.length)} memories in ${(msSince(t0) / 1000).toFixed(1)} s`);

@@ -124,7 +124,7 @@ try {
     for (const session of sessions.filter((s) => s.conversation === conversation)) {
       const ids: string[] = [];
       for (const text of session.turns) {
-        ids.push(String((await post(conversation, '/api/v1/memory/index', { user_id: userOf(conversation), text, source: 'locomo' })).memory_id));
+        ids.push(String((await post(conversation, '/api/v1/memory/index', { user_id: userOf(conversation), text, source: 'locomo', dedup: false })).memory_id));
       }
       memoryIds.set(session, ids);
     }

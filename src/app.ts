@@ -33,6 +33,7 @@ import { openDatabase, withMaintenance } from './store/open.js';
 import { resealLegacyChunks } from './memory/chunk-reseal.js';
 import { createSummarizer } from './summarize/create-summarizer.js';
 import { UpdateService } from './lifecycle/update.js';
+import { ExpirySweeper } from './lifecycle/sweeper.js';
 
 export interface AppOverrides {
   /** An embedder the caller owns (tests share one); otherwise built from config and closed with the app. */
@@ -46,6 +47,13 @@ export interface AppOverrides {
   logLevel?: Config['logLevel'];
   /** The search pipeline (benchmarks reconfigure it between variants). */
   search?: SearchPipeline;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The background expiry sweeper (src/lifecycle/sweeper.ts); the server starts it. */
+    expirySweeper: ExpirySweeper;
+  }
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -146,6 +154,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     keywordIndex,
     search: overrides.search ?? new SearchPipeline({ keywordIndex: config.search.keywordIndex }),
     reranker,
+    lifecycle: { defaultTtlSeconds: config.expiry.defaultTtlSeconds, dedup: config.dedup.enabled },
   });
   const entities = new EntityService({ db, dataKeys, hashUser, metrics });
   const updates = new UpdateService({ db, embedder, dataKeys, hashUser, metrics, keywordIndex });
@@ -179,6 +188,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     updates,
   });
   await app.register(mcpRoutes, { verifier, version: VERSION });
+  // Built here, started by the server (server.ts): tests and tools that build an app sweep nothing.
+  const sweeper = new ExpirySweeper(
+    {
+      db,
+      withMaintenance: (fn) => withMaintenance(config.database, database, fn),
+      metrics,
+      log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
+    },
+    { intervalMs: config.expiry.sweepIntervalMs, batchSize: config.expiry.sweepBatch },
+  );
+  app.decorate('expirySweeper', sweeper);
+  // preClose runs before every onClose hook: a pass in progress ends before the database closes.
+  app.addHook('preClose', async () => sweeper.stop());
   return app;
 }
 

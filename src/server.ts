@@ -20,6 +20,8 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
     app.log.info(`metrics on ${metricsAddress}/metrics`);
   }
   const address = await app.listen({ host: config.host, port: config.port });
+  // Deletes expired memories in the background (EXPIRY_SWEEP_INTERVAL_MS; 0: off); app.close() stops it.
+  app.expirySweeper.start();
   const tokenHint = config.jwt.secret
     ? 'get a token with: npm run -s engram -- token --user alice   (or: node dist/cli/main.js token --user alice)'
     : 'tokens come from your identity provider (JWT_PUBLIC_KEY / JWT_JWKS_URL)';

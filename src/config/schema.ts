@@ -149,6 +149,17 @@ export const ConfigSchema = z
     LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
     LLM_MAX_INPUT_CHARS: z.coerce.number().int().min(1000).max(1_000_000).default(24_000),
     LLM_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+
+    // Memory lifecycle (src/lifecycle/). Expiry: a default lifetime for memories indexed without
+    // expires_at / ttl_seconds (unset: never expire), and the background sweeper that deletes expired
+    // memories (0: off; expired memories are invisible either way). Dedup: an index of a text the
+    // user already has returns that memory (a request's `dedup: false` stores a copy).
+    MEMORY_DEFAULT_TTL_SECONDS: optionalString
+      .transform((v) => (v === undefined ? undefined : Number(v)))
+      .pipe(z.number().int().min(1).max(315_360_000).optional()), // at most ten years, like ttl_seconds
+    EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+    EXPIRY_SWEEP_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+    DEDUP_ENABLED: bool.default(true),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_SECRET && !c.JWT_PUBLIC_KEY && !c.JWT_JWKS_URL) {
@@ -285,6 +296,14 @@ export const ConfigSchema = z
       shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     },
     entities: { onIngest: c.ENTITIES_ON_INGEST },
+    expiry: {
+      /** Lifetime of a memory indexed without expires_at / ttl_seconds; undefined: never expires. */
+      defaultTtlSeconds: c.MEMORY_DEFAULT_TTL_SECONDS,
+      /** Pause between sweeps (0: no sweeper), and memories deleted per transaction. */
+      sweepIntervalMs: c.EXPIRY_SWEEP_INTERVAL_MS,
+      sweepBatch: c.EXPIRY_SWEEP_BATCH,
+    },
+    dedup: { enabled: c.DEDUP_ENABLED },
     /** The summarizer's optional LLM; undefined: extractive only. */
     llm: c.LLM_URL
       ? {

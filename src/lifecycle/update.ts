@@ -15,7 +15,7 @@ import type { Database, Queryable } from '../store/database.js';
 import { lockTenant } from '../store/tenant-lock.js';
 import { updateRepository as repo, type MemoryChange } from '../store/update-repository.js';
 import { contentHash } from './content-hash.js';
-import { resolveUpdateExpiry } from './update-expiry.js';
+import { resolveExpiry } from './expiry.js';
 
 /**
  * What an update changes. Absent fields stay as they are; at least one must be given.
@@ -88,7 +88,7 @@ export class UpdateService {
       throw Errors.validation(`give at least one field to change: ${UPDATE_FIELDS.join(', ')}`);
     }
     if (given.metadata) assertMetadata(input.metadata);
-    const expiresAt = resolveUpdateExpiry(input);
+    const expiresAt = resolveExpiry(input);
     const prepared = input.text === undefined ? undefined : prepareMemory({ userId: input.userId, text: input.text });
     // Embed before the transaction: no connection (and no exclusive lock) is held while the model works.
     const embeddings = prepared && (await embedTexts(this.deps.embedder, this.deps.metrics, prepared.pieces));

@@ -53,7 +53,9 @@ export function createMcpServer(api: EngramApi, version: string, subject: string
         .strict(),
     },
     async ({ text, source, metadata }) =>
-      result(await api('POST', `${API}/index`, { body: { ...user, text, source, metadata } }), (b) => `Stored memory ${String(b.memory_id)}.`),
+      result(await api('POST', `${API}/index`, { body: { ...user, text, source, metadata } }), (b) =>
+        b.deduplicated ? `Already stored as memory ${String(b.memory_id)}.` : `Stored memory ${String(b.memory_id)}.`,
+      ),
   );
 
   server.registerTool(

@@ -5,7 +5,11 @@ import type { Embedder } from '../embed/embedder.js';
 import { Errors } from '../errors/app-error.js';
 import type { KeywordIndex } from '../search/keyword/keyword-index.js';
 import type { Queryable } from '../store/database.js';
-import { memoryRepository } from '../store/memory-repository.js';
+import { insertOrFind, dedupWanted } from '../lifecycle/dedup.js';
+import { contentHash } from '../lifecycle/content-hash.js';
+import { expiryOnIndex, resolveExpiry } from '../lifecycle/expiry.js';
+import type { LifecycleOptions } from '../lifecycle/options.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { CHUNK_AAD_VERSION, sealChunk } from './chunk-crypto.js';
 import { chunkText } from './chunker.js';
 import { assertMetadata, assertText } from './input-checks.js';
@@ -46,6 +50,8 @@ export interface PreparedMemory {
   metadata: Record<string, unknown>;
   /** The chunks' texts, in order. */
   pieces: string[];
+  /** The expiry the request asked for (lifecycle/expiry.ts); undefined: the deployment default. */
+  expiresAt: Date | null | undefined;
 }
 
 /** Checks the input and chunks its text; throws a 400 AppError for bad input. */
@@ -53,18 +59,25 @@ export function prepareMemory(input: IndexInput): PreparedMemory {
   assertText(input.text);
   const metadata = input.metadata ?? {};
   assertMetadata(metadata);
+  const expiresAt = resolveExpiry(input);
   const pieces = chunkText(input.text);
   if (pieces.length === 0) throw Errors.validation('text must contain at least one non-blank character');
-  return { input, metadata, pieces };
+  return { input, metadata, pieces, expiresAt };
 }
 
 export interface WriteDeps {
   dataKeys: DataKeys<Queryable>;
   embedder: Embedder;
   keywordIndex: KeywordIndex;
+  /** Default TTL and deduplication (absent: no default TTL, dedup on). */
+  lifecycle?: LifecycleOptions;
+  metrics?: Pick<Metrics, 'memoriesDeduplicated'>;
 }
 
-/** Seals and stores a prepared memory with its embeddings (one per piece) in the tenant transaction `tx`. */
+/**
+ * Seals and stores a prepared memory with its embeddings (one per piece) in the tenant transaction
+ * `tx`; or, when the user already has this text (deduplication), returns that memory and writes nothing.
+ */
 export async function writeMemory(
   deps: WriteDeps,
   tx: Queryable,
@@ -83,7 +96,7 @@ export async function writeMemory(
     aadVersion: CHUNK_AAD_VERSION,
     embedding: embeddings[i]!,
   }));
-  const expiresAt = input.expiresAt ?? null;
+  const expiresAt = expiryOnIndex(prepared.expiresAt, deps.lifecycle?.defaultTtlSeconds);
   const memory = {
     id: memoryId,
     source: input.source ?? null,
@@ -93,8 +106,11 @@ export async function writeMemory(
     createdAt: input.createdAt,
     updatedAt: input.updatedAt,
     expiresAt,
+    // Keyed per user (never a plain hash); NULL for a copy the request wants stored anyway.
+    contentHash: dedupWanted(deps.lifecycle, input.dedup) ? contentHash(dek, input.text) : null,
   };
-  const at = await memoryRepository.insert(tx, userHash, memory, chunks, deps.embedder.model);
+  const at = await insertOrFind(tx, userHash, memory, chunks, deps.embedder.model, deps.metrics);
+  if ('deduplicated' in at) return at;
   await deps.keywordIndex.write(tx, userHash, dek, pieces.map((text, i) => ({ id: chunkIds[i]!, text })));
   return { memoryId, chunkIds, ...at, expiresAt, deduplicated: false };
 }

@@ -14,6 +14,8 @@ import type { VectorSearchOptions } from '../store/vector-search.js';
 import { lockTenant, type TenantLockMode } from '../store/tenant-lock.js';
 import { assertFilterDate, assertMemoryId, assertMetadata, decodeCursor, encodeCursor } from './input-checks.js';
 import { prepareMemory, writeMemory, type IndexInput, type IndexResult } from './ingest.js';
+import { dedupWanted, findDuplicate } from '../lifecycle/dedup.js';
+import type { LifecycleOptions } from '../lifecycle/options.js';
 
 export type { IndexInput, IndexResult } from './ingest.js';
 import { Limits } from './limits.js';
@@ -66,6 +68,8 @@ export interface MemoryServiceDeps {
   search: SearchPipeline;
   /** The reranker (behind its guard) used when a query asks for one or does not say; none: never reranked. */
   reranker?: RerankRunner;
+  /** Default TTL and deduplication on write (src/lifecycle/); absent: no default TTL, dedup on. */
+  lifecycle?: LifecycleOptions;
 }
 
 export interface QueryOutcome {
@@ -87,10 +91,16 @@ export class MemoryService {
   async index(input: IndexInput, receivedAt = performance.now()): Promise<IndexResult> {
     const started = performance.now();
     const prepared = prepareMemory(input);
+    const userHash = this.deps.hashUser(input.userId);
+    // A text the user already has is answered without the model's work (writeMemory re-checks).
+    if (dedupWanted(this.deps.lifecycle, input.dedup)) {
+      const existing = await findDuplicate(this.deps, userHash, input.text);
+      if (existing) return existing;
+    }
     // Embed before opening the transaction: a connection is not held while the model works.
     const embeddings = await this.embed(prepared.pieces);
-    const userHash = this.deps.hashUser(input.userId);
     const result = await this.deps.db.withTenant(userHash, (tx) => writeMemory(this.deps, tx, userHash, prepared, embeddings));
+    if (result.deduplicated) return result;
     // Committed: from here on the memory is returned by queries.
     const { metrics } = this.deps;
     metrics.ttfv.observe(elapsedMs(receivedAt));

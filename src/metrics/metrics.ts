@@ -189,6 +189,22 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: r,
     }),
+    memoriesDeduplicated: new Counter({
+      name: 'memory_deduplicated_total',
+      help: 'Index requests answered with a memory the user already had (same text): nothing stored',
+      registers: r,
+    }),
+    expiredDeleted: new Counter({
+      name: 'memory_expired_deleted_total',
+      help: 'Expired memories deleted by the expiry sweeper',
+      registers: r,
+    }),
+    expirySweeps: new Counter({
+      name: 'memory_expiry_sweeps_total',
+      help: 'Expiry sweeper passes by outcome (ok, error)',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
     dbPoolConnections: new Gauge({
       name: 'memory_db_pool_connections',
       help: 'Database pool connections by state (total, idle, waiting)',

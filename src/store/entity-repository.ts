@@ -50,12 +50,19 @@ export interface RelationshipRow {
 
 const hex = (b: Buffer) => b.toString('hex');
 
+/**
+ * A mention or relationship row whose memory has not expired (or that came from text, memory_id
+ * NULL): what an expired memory supported is invisible from the moment it expires, like the memory.
+ */
+const LIVE_SOURCE = (alias: string) =>
+  `(${alias}.memory_id IS NULL OR EXISTS (SELECT 1 FROM memories lm WHERE lm.id = ${alias}.memory_id AND ${live('lm.')}))`;
+
 export const entityRepository = {
   /** The chunks of the given memories, in order. */
   async chunksOf(tx: Queryable, userHash: string, memoryIds: string[]): Promise<ChunkText[]> {
     const { rows } = await tx.query<{ id: string; memory_id: string; ordinal: number; ciphertext: Uint8Array }>(
       `SELECT id, memory_id, ordinal, ciphertext FROM memory_chunks
-        WHERE user_hash = $1 AND memory_id = ANY($2::uuid[]) ORDER BY memory_id, ordinal`,
+        WHERE user_hash = $1 AND memory_id = ANY($2::uuid[]) AND ${live()} ORDER BY memory_id, ordinal`,
       [userHash, memoryIds],
     );
     return rows.map((r) => ({ id: r.id, memoryId: r.memory_id, ordinal: r.ordinal, ciphertext: r.ciphertext }));
@@ -138,11 +145,14 @@ export const entityRepository = {
   async entity(tx: Queryable, userHash: string, id: string) {
     const { rows } = await tx.query<{ id: string; type: string; name_ciphertext: Uint8Array; mentions: number }>(
       `SELECT e.id, e.type, e.name_ciphertext,
-              (SELECT COALESCE(sum(m.count), 0)::int FROM entity_mentions m WHERE m.entity_id = e.id) AS mentions
+              (SELECT COALESCE(sum(m.count), 0)::int FROM entity_mentions m
+                WHERE m.entity_id = e.id AND ${LIVE_SOURCE('m')}) AS mentions
          FROM entities e WHERE e.user_hash = $1 AND e.id = $2`,
       [userHash, id],
     );
-    return rows[0];
+    // Every mention in expired memories: the entity is gone as it will be once they are swept
+    // (the prune trigger removes an entity with no mention left).
+    return rows[0] && rows[0].mentions > 0 ? rows[0] : undefined;
   },
 
   /** Relationships with the entity at either end, with both ends' sealed names. */
@@ -163,7 +173,7 @@ export const entityRepository = {
          FROM entity_relationships r
          JOIN entities s ON s.id = r.source_id
          JOIN entities t ON t.id = r.target_id
-        WHERE r.user_hash = $1 AND (r.source_id = $2 OR r.target_id = $2)
+        WHERE r.user_hash = $1 AND (r.source_id = $2 OR r.target_id = $2) AND ${LIVE_SOURCE('r')}
         ORDER BY r.created_at, r.id LIMIT $3`,
       [userHash, entityId, limit],
     );

@@ -22,6 +22,8 @@ export type MemoryInsert = Omit<MemoryRow, 'createdAt' | 'updatedAt' | 'expiresA
   createdAt?: Date;
   updatedAt?: Date;
   expiresAt?: Date | null;
+  /** The deduplication key (lifecycle/content-hash.ts); null or absent: not deduplicated. */
+  contentHash?: Buffer | null;
 };
 
 /**
@@ -88,12 +90,16 @@ export const memoryRepository = {
     memory: MemoryInsert,
     chunks: ChunkInsert[],
     embeddingModel: string,
-  ): Promise<{ createdAt: Date; updatedAt: Date }> {
+  ): Promise<{ createdAt: Date; updatedAt: Date } | undefined> {
+    // The user already has a memory with this content hash (committed, or written earlier in this
+    // transaction): nothing is inserted and the result is undefined. A concurrent uncommitted one is
+    // waited for. Never a unique violation: the caller reads the winner (lifecycle/dedup.ts).
     const { rows } = await tx.query<{ created_at: Date; updated_at: Date }>(
-      `INSERT INTO memories (id, user_hash, source, metadata, text_ciphertext, chunk_count, created_at, updated_at, expires_at)
+      `INSERT INTO memories (id, user_hash, source, metadata, text_ciphertext, chunk_count, created_at, updated_at, expires_at, content_hash)
        VALUES ($1, $2, $3, $4::jsonb, $5, $6,
                COALESCE($7::timestamptz, date_trunc('milliseconds', now())),
-               COALESCE($8::timestamptz, $7::timestamptz, date_trunc('milliseconds', now())), $9)
+               COALESCE($8::timestamptz, $7::timestamptz, date_trunc('milliseconds', now())), $9, $10)
+       ON CONFLICT (user_hash, content_hash) WHERE content_hash IS NOT NULL DO NOTHING
        RETURNING created_at, updated_at`,
       [
         memory.id,
@@ -105,8 +111,10 @@ export const memoryRepository = {
         memory.createdAt ?? null,
         memory.updatedAt ?? null,
         memory.expiresAt ?? null,
+        memory.contentHash ?? null,
       ],
     );
+    if (rows.length === 0) return undefined;
     const createdAt = rows[0]!.created_at;
     const expiresAt = memory.expiresAt ?? null;
     for (const chunk of chunks) {

@@ -35,4 +35,13 @@ export const tenantCatalog = {
     );
     return rows.map((r) => r.user_hash);
   },
+
+  /** Tenants with memories that have expired (the sweeper's work, lifecycle/sweeper.ts). */
+  async expiredTenants(q: Queryable, after: string, limit: number): Promise<string[]> {
+    const { rows } = await q.query<{ user_hash: string }>(
+      `SELECT DISTINCT user_hash FROM memories WHERE expires_at <= now() AND user_hash > $1 ORDER BY user_hash LIMIT $2`,
+      [after, limit],
+    );
+    return rows.map((r) => r.user_hash);
+  },
 };

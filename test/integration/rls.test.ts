@@ -225,11 +225,23 @@ describe(`row-level security (${backend()})`, () => {
     const tenants = await asMaintenance((q) => tenantCatalog.keysNotOn(q, 99, '', 10));
     expect(tenants).toEqual([A, B]);
     expect(await asMaintenance((q) => tenantCatalog.legacyChunkTenants(q, '', 10))).toEqual([A, B]);
+    // The expiry sweeper's work list: user_hash and expires_at of memories, nothing else of them.
+    await h.owner.query(`UPDATE memories SET expires_at = now() - interval '1 second' WHERE user_hash = $1`, [B]);
+    try {
+      expect(await asMaintenance((q) => tenantCatalog.expiredTenants(q, '', 10))).toEqual([B]);
+    } finally {
+      await h.owner.query(`UPDATE memories SET expires_at = NULL WHERE user_hash = $1`, [B]);
+    }
     for (const stmt of [
       'SELECT wrapped_dek FROM user_keys',
       'SELECT ciphertext FROM memory_chunks',
       'SELECT embedding FROM memory_chunks',
       'SELECT * FROM memories',
+      'SELECT text_ciphertext FROM memories',
+      'SELECT content_hash FROM memories',
+      'SELECT metadata FROM memories',
+      `DELETE FROM memories`,
+      `UPDATE memories SET expires_at = now()`,
       `UPDATE user_keys SET kek_version = 2`,
       `DELETE FROM memory_chunks`,
     ]) {

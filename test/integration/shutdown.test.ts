@@ -79,7 +79,8 @@ describe(`graceful shutdown (${backend()})`, () => {
     return fetch(`${url}/api/v1/memory/index`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ user_id: 'leaving', text: 'Written while the process was asked to stop.' }),
+      // A new text each time: a repeated one would be answered by deduplication, without the slow embedder.
+      body: JSON.stringify({ user_id: 'leaving', text: `Written while the process was asked to stop (${randomBytes(4).toString('hex')}).` }),
     });
   }
 

@@ -31,6 +31,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...secrets(), VECTOR_SEARCH_EF_SEARCH: '0' })).toThrow('VECTOR_SEARCH_EF_SEARCH');
   });
 
+  it('gives the lifecycle settings (expiry, sweeper, dedup), defaults or given', () => {
+    const d = loadConfig(secrets());
+    expect(d.expiry).toEqual({ defaultTtlSeconds: undefined, sweepIntervalMs: 60_000, sweepBatch: 500 });
+    expect(d.dedup).toEqual({ enabled: true });
+    expect(loadConfig({ ...secrets(), MEMORY_DEFAULT_TTL_SECONDS: '' }).expiry.defaultTtlSeconds).toBeUndefined();
+    const c = loadConfig({
+      ...secrets(),
+      MEMORY_DEFAULT_TTL_SECONDS: '86400',
+      EXPIRY_SWEEP_INTERVAL_MS: '0',
+      EXPIRY_SWEEP_BATCH: '50',
+      DEDUP_ENABLED: 'false',
+    });
+    expect(c.expiry).toEqual({ defaultTtlSeconds: 86_400, sweepIntervalMs: 0, sweepBatch: 50 });
+    expect(c.dedup).toEqual({ enabled: false });
+    for (const bad of ['0', '-5', '1.5', 'soon', String(10 * 365 * 24 * 3600 + 1)]) {
+      expect(() => loadConfig({ ...secrets(), MEMORY_DEFAULT_TTL_SECONDS: bad }), bad).toThrow('MEMORY_DEFAULT_TTL_SECONDS');
+    }
+    expect(() => loadConfig({ ...secrets(), EXPIRY_SWEEP_BATCH: '0' })).toThrow('EXPIRY_SWEEP_BATCH');
+  });
+
   it('parses several versioned KEKs; the highest version is active', () => {
     const c = loadConfig({ ...secrets(), ENGRAM_KEK: `1:${key()},3:${key()}\n2:${key()}` });
     expect([...c.keys.kek.keys.keys()].sort()).toEqual([1, 2, 3]);

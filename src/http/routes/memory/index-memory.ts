@@ -6,6 +6,7 @@ import { errorResponses } from '../../schemas/common.js';
 import { IndexBody, IndexResponse } from '../../schemas/memory.js';
 import { actingUser } from '../../plugins/auth.js';
 import type { IndexInput } from '../../../memory/ingest.js';
+import { parseTimestamp } from '../../../memory/input-checks.js';
 import type { MemoryRoutesOptions } from './index.js';
 
 export function indexMemoryRoute(app: FastifyInstance, { memory, entities, entitiesOnIngest }: MemoryRoutesOptions) {
@@ -24,7 +25,7 @@ export function indexMemoryRoute(app: FastifyInstance, { memory, entities, entit
       const userId = actingUser(request, Scope.Write, request.body.user_id);
       const receivedAt = performance.now() - reply.elapsedTime;
       const result = await memory.index(toIndexInput(userId, request.body), receivedAt);
-      if (entitiesOnIngest) {
+      if (entitiesOnIngest && !result.deduplicated) {
         // The memory is committed; a failure here leaves it without graph rows, not unstored.
         await entities.ingested(userId, result.memoryId, request.body.text, result.chunkIds).catch((err: unknown) => {
           request.log.warn({ err, event: 'entities_on_ingest_failed' }, 'entity extraction on ingest failed');
@@ -50,7 +51,8 @@ export function toIndexInput(userId: string, body: Omit<Static<typeof IndexBody>
     text: body.text,
     source: body.source,
     metadata: body.metadata,
-    expiresAt: body.expires_at === undefined ? undefined : body.expires_at === null ? null : new Date(body.expires_at),
+    // The schema's date-time format already refused what parseTimestamp refuses (leap seconds, 31 February).
+    expiresAt: body.expires_at === undefined ? undefined : body.expires_at === null ? null : parseTimestamp(body.expires_at),
     ttlSeconds: body.ttl_seconds,
     dedup: body.dedup,
   };
