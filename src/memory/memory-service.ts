@@ -22,6 +22,8 @@ import { prepareMemory, writeMemory, type IndexInput, type IndexResult } from '.
 export type { IndexInput, IndexResult } from './ingest.js';
 import { Limits } from './limits.js';
 import { embedTexts } from './embed-texts.js';
+import { indexBatch, type BatchOutcome } from '../lifecycle/batch.js';
+import type { AppError } from '../errors/app-error.js';
 
 export interface QueryInput {
   userId: string;
@@ -102,6 +104,11 @@ export class MemoryService {
     metrics.ingestChunks.observe(result.chunkIds.length);
     metrics.memoriesIngested.inc();
     return result;
+  }
+
+  /** Many memories of one user (lifecycle/batch.ts); an AppError item is one already refused. */
+  indexBatch(userId: string, items: ReadonlyArray<Omit<IndexInput, 'userId'> | AppError>): Promise<BatchOutcome[]> {
+    return indexBatch(this.deps, userId, items);
   }
 
   async query(input: QueryInput): Promise<QueryOutcome> {

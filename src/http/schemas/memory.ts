@@ -24,6 +24,14 @@ export const IndexBody = Type.Object(
     dedup: Type.Optional(
       Type.Boolean({ description: 'Return the existing memory when the user already has this text (default true); false stores a copy' }),
     ),
+    created_at: Type.Optional({
+      ...Timestamp,
+      description: 'For imports: when the memory was created (default now); not in the future',
+    }),
+    updated_at: Type.Optional({
+      ...Timestamp,
+      description: 'For imports: when the memory was last changed (default created_at); not before created_at',
+    }),
   },
   { additionalProperties: false },
 );

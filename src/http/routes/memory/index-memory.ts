@@ -6,6 +6,7 @@ import { errorResponses } from '../../schemas/common.js';
 import { IndexBody, IndexResponse } from '../../schemas/memory.js';
 import { actingUser } from '../../plugins/auth.js';
 import type { IndexInput } from '../../../memory/ingest.js';
+import { parseTimestamp } from '../../../memory/input-checks.js';
 import type { MemoryRoutesOptions } from './index.js';
 
 export function indexMemoryRoute(app: FastifyInstance, { memory, entities, entitiesOnIngest }: MemoryRoutesOptions) {
@@ -53,5 +54,7 @@ export function toIndexInput(userId: string, body: Omit<Static<typeof IndexBody>
     expiresAt: body.expires_at === undefined ? undefined : body.expires_at === null ? null : new Date(body.expires_at),
     ttlSeconds: body.ttl_seconds,
     dedup: body.dedup,
+    createdAt: body.created_at === undefined ? undefined : parseTimestamp(body.created_at),
+    updatedAt: body.updated_at === undefined ? undefined : parseTimestamp(body.updated_at),
   };
 }
