@@ -93,6 +93,12 @@ describe(`batch index (${backend()})`, () => {
       expect(res.json().items[1]).toEqual({ index: 1, status: 500, error: { code: 'INTERNAL', detail: 'internal error' } });
       const list = await t.app.inject({ method: 'GET', url: '/api/v1/memory', headers: await auth('hank') });
       expect(list.json().memories.map((m: { text: string }) => m.text).sort()).toEqual(['first', 'third']);
+      // A new user whose first item fails: the data key the batch created survives that item's rollback.
+      const fresh = await post('ivan', { items: [{ text: 'refused', source: 'boom' }, { text: 'kept' }] });
+      expect(fresh.json()).toMatchObject({ stored: 1, failed: 1 });
+      const kept = await t.app.inject({ method: 'GET', url: `/api/v1/memory/${fresh.json().items[1].memory_id}`, headers: await auth('ivan') });
+      expect(kept.statusCode, kept.body).toBe(200);
+      expect(kept.json().text).toBe('kept');
     } finally {
       await t.owner.query('DROP TRIGGER test_refuse_boom ON memories');
     }
