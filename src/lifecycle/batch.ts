@@ -10,8 +10,9 @@ import { prepareMemory, writeMemory, type IndexInput, type IndexResult, type Pre
  *
  * 1. Every item is checked and chunked (prepareMemory); a bad item is reported, the others go on.
  * 2. The good items are cut into groups of whole items holding about `groupTexts` chunks, and each
- *    group is one embed call. Embedding group k+1 overlaps writing group k, so the model (in worker
- *    threads, or a remote provider) is kept busy while the database works.
+ *    group is one embed call. Two calls are in flight at once and group k is written while groups
+ *    k+1 and k+2 embed, so the model (worker threads, or a remote provider) is kept busy while the
+ *    database works and while the last tasks of a call finish.
  * 3. Each group is written in one tenant transaction, each item inside a savepoint: an item that
  *    fails rolls back to its savepoint and the others stay. A transaction that fails as a whole (the
  *    database went away) fails its group's items, never another group's.
@@ -28,7 +29,9 @@ export interface BatchDeps extends WriteDeps {
 export type BatchOutcome = { ok: true; result: IndexResult } | { ok: false; error: AppError };
 
 /** Chunks per embed call: large enough to keep every worker thread busy, small enough to bound one call's time. */
-export const DEFAULT_GROUP_TEXTS = 64;
+export const DEFAULT_GROUP_TEXTS = 32;
+/** Embed calls in flight at once. */
+const EMBED_AHEAD = 2;
 
 const asAppError = (err: unknown): AppError =>
   isAppError(err) ? err : new AppError(ErrorCode.Internal, 'internal error', { cause: err });
@@ -85,7 +88,9 @@ export async function indexBatch(
       (vectors) => ({ vectors }),
       (err: unknown) => ({ error: asAppError(err) }),
     );
-  let next = groups.length > 0 ? embed(groups[0]!) : undefined;
+  // Up to EMBED_AHEAD embed calls in flight: the next call's tasks fill the worker threads while the
+  // last tasks of the current one finish, and while its group is written.
+  const embedding = groups.slice(0, EMBED_AHEAD).map(embed);
   let embedFailure: AppError | undefined;
   for (let g = 0; g < groups.length; g++) {
     const group = groups[g]!;
@@ -93,8 +98,8 @@ export async function indexBatch(
       for (const { index } of group.items) outcomes[index] = { ok: false, error: embedFailure };
       continue;
     }
-    const embedded = await next!;
-    next = g + 1 < groups.length ? embed(groups[g + 1]!) : undefined;
+    const embedded = await embedding[g]!;
+    if (g + EMBED_AHEAD < groups.length) embedding.push(embed(groups[g + EMBED_AHEAD]!));
     if ('error' in embedded) {
       embedFailure = embedded.error;
       for (const { index } of group.items) outcomes[index] = { ok: false, error: embedFailure };
@@ -102,8 +107,8 @@ export async function indexBatch(
     }
     await writeGroup(deps, userHash, group, embedded.vectors, outcomes);
   }
-  // A pipelined embed call whose results are no longer wanted still settles (its texts leave the queue).
-  await next;
+  // Pipelined embed calls whose results are no longer wanted still settle (their texts leave the queue).
+  await Promise.all(embedding);
   count(deps.metrics, outcomes);
   return outcomes;
 }

@@ -75,7 +75,7 @@ describe(`batch index (${backend()})`, () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ stored: Limits.batchItems, failed: 0 });
     const after = (await t.app.metrics.embeddingBatchSize.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
-    expect(after - before).toBe(2); // 100 one-chunk items in groups of 64
+    expect(after - before).toBe(4); // 100 one-chunk items in groups of 32
     const headers = await auth('bob');
     const ids: string[] = res.json().items.map((i: { memory_id: string }) => i.memory_id);
     const got = await t.app.inject({ method: 'GET', url: `/api/v1/memory/${ids[37]}`, headers });
