@@ -268,7 +268,9 @@ async function sendBatch(send: Send, opts: ImportOptions, items: Pending[], size
       res = await send(body);
     } catch (err) {
       if (attempt + 1 >= MAX_ATTEMPTS) throw new ImportError(`cannot reach ${opts.url}: ${(err as Error).message}`);
-      await sleep(waitMs(undefined, attempt));
+      const wait = waitMs(undefined, attempt);
+      process.stderr.write(`engram: import: cannot reach ${opts.url} (${(err as Error).message}); retrying in ${Math.ceil(wait / 1000)} s\n`);
+      await sleep(wait);
       continue;
     }
     const error = res.body as { code?: string; detail?: string };
