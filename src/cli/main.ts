@@ -16,6 +16,8 @@ import { fetchApi } from '../mcp/api.js';
 import { createMcpServer } from '../mcp/tools.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { registerKeyCommands, resealAfterMigrate } from './keys.js';
+import { countLines, formatSummary, ImportError, openInput, runImport } from './import.js';
+import { Limits } from '../memory/limits.js';
 
 /** Loads the configuration, printing warnings to stderr; a bad configuration ends the process. */
 function config(warnings?: string[]): Config {
@@ -36,6 +38,12 @@ async function refuseLockedDataDir(cfg: Config): Promise<void> {
     await assertDataDirFree(cfg.database.dataDir);
   }
 }
+
+const parseBatchSize = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > Limits.batchItems) throw new InvalidArgumentError(`use 1 to ${Limits.batchItems}`);
+  return n;
+};
 
 const program = new Command()
   .name('engram')
@@ -172,6 +180,51 @@ program
     const server = createMcpServer(fetchApi(url, token), VERSION, subject);
     await server.connect(new StdioServerTransport());
     console.error(`engram mcp: serving MCP on stdio for ${url}`);
+  });
+
+program
+  .command('import')
+  .description('load memories from an export (NDJSON, as GET /api/v1/memory/export writes it) into a running service')
+  .argument('[file]', 'the NDJSON file, or - for standard input', '-')
+  .option('--url <url>', 'the Engram service (default: ENGRAM_URL, else http://127.0.0.1:8080)')
+  .option('--token <jwt>', 'a token with memory:write (default: ENGRAM_TOKEN)')
+  .option('--user <id>', "import for this user instead of the token's subject (needs memory:relay)")
+  .option('--batch-size <n>', `items per request (1-${Limits.batchItems})`, parseBatchSize, Limits.batchItems)
+  .option('--resume <file>', 'state file for resuming (default: <file>.import-state.json; none for stdin)')
+  .option('--no-resume', 'keep no state file (a rerun relies on deduplication alone)')
+  .option('--no-dedup', 'store texts the user already has again (dedup: false on every item)')
+  .addHelpText(
+    'after',
+    '\nExit status: 0 when every line was stored, deduplicated or skipped as expired; 1 when some failed (listed\n' +
+      'with their line numbers; the state file keeps them, and a rerun retries only those); 2 on a usage or fatal error.',
+  )
+  .action(async (file: string, opts: { url?: string; token?: string; user?: string; batchSize: number; resume: string | boolean; dedup: boolean }) => {
+    const token = opts.token ?? process.env.ENGRAM_TOKEN;
+    if (!token) {
+      console.error('engram: import needs a token: --token or ENGRAM_TOKEN (get one with: engram token --user <id>)');
+      process.exit(2);
+    }
+    const statePath = typeof opts.resume === 'string' ? opts.resume : opts.resume && file !== '-' ? `${file}.import-state.json` : undefined;
+    const tty = process.stderr.isTTY ? process.stderr : undefined;
+    try {
+      const summary = await runImport(openInput(file), {
+        url: opts.url ?? process.env.ENGRAM_URL ?? 'http://127.0.0.1:8080',
+        token,
+        userId: opts.user,
+        batchSize: opts.batchSize,
+        statePath,
+        dedup: opts.dedup,
+        progress: tty,
+        totalLines: tty && file !== '-' ? await countLines(file) : undefined,
+      });
+      console.log(formatSummary(summary));
+      if (summary.failures.length > 0 && statePath) console.log(`state kept in ${statePath}: a rerun retries the failed lines only`);
+      process.exitCode = summary.failures.length > 0 ? 1 : 0;
+    } catch (err) {
+      if (!(err instanceof ImportError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      console.error(`engram: import: ${(err as Error).message}`);
+      process.exit(2);
+    }
   });
 
 program

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -143,6 +144,8 @@ export function createUseLiteEmbedder(opts: UseLiteOptions = {}): Embedder {
     admitted += texts.length;
     // One deadline for the call: piscina drops its queued tasks and stops (replaces) a worker mid-task.
     const signal = AbortSignal.timeout(timeoutMs);
+    // Every task listens to it; a call of many texts (a batch) has more than the default 10 listeners.
+    setMaxListeners(Math.max(10, Math.ceil(texts.length / Math.max(1, Math.min(textsPerTask, Math.ceil(texts.length / threads))))), signal);
     const tasks: Promise<number[][]>[] = [];
     // Small groups, but never so large that some threads sit idle while others work.
     const perTask = Math.min(textsPerTask, Math.ceil(texts.length / threads));

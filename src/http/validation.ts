@@ -26,3 +26,6 @@ const coercing = withFormats(new Ajv({ ...common, coerceTypes: 'array' }));
 
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
   (httpPart === 'body' ? strict : coercing).compile(schema);
+
+/** A body validator compiled outside a route schema (e.g. each item of a batch), with the same strict rules. */
+export const compileBodyValidator = (schema: object) => strict.compile(schema);

@@ -12,7 +12,7 @@ import type { LifecycleOptions } from '../lifecycle/options.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CHUNK_AAD_VERSION, sealChunk } from './chunk-crypto.js';
 import { chunkText } from './chunker.js';
-import { assertMetadata, assertText } from './input-checks.js';
+import { assertMetadata, assertText, assertWrittenDates } from './input-checks.js';
 
 /**
  * The write path of one memory, in steps a caller can group: prepare (check and chunk, no I/O),
@@ -60,6 +60,7 @@ export function prepareMemory(input: IndexInput): PreparedMemory {
   const metadata = input.metadata ?? {};
   assertMetadata(metadata);
   const expiresAt = resolveExpiry(input);
+  assertWrittenDates(input.createdAt, input.updatedAt);
   const pieces = chunkText(input.text);
   if (pieces.length === 0) throw Errors.validation('text must contain at least one non-blank character');
   return { input, metadata, pieces, expiresAt };

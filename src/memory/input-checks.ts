@@ -108,6 +108,22 @@ export function decodeCursor(cursor: string): Cursor {
   throw Errors.validation('cursor is not valid');
 }
 
+/**
+ * The dates a write brings along (an import): within range, not in the future beyond a small clock
+ * skew, and updated no earlier than created.
+ */
+export function assertWrittenDates(createdAt: Date | undefined, updatedAt: Date | undefined, now = Date.now()): void {
+  for (const [date, field] of [[createdAt, 'created_at'], [updatedAt, 'updated_at']] as const) {
+    if (date === undefined) continue;
+    if (!(date instanceof Date) || !isTimeInRange(date)) throw Errors.validation(`${field} must be a date-time between years 1 and 9999`);
+    if (date.getTime() > now + Limits.importClockSkewMs) throw Errors.validation(`${field} must not be in the future`);
+  }
+  if (createdAt && updatedAt && updatedAt < createdAt) throw Errors.validation('updated_at must not be before created_at');
+  if (!createdAt && updatedAt && updatedAt.getTime() < now - Limits.importClockSkewMs) {
+    throw Errors.validation('updated_at in the past needs created_at too');
+  }
+}
+
 /** Text over the contract limit is a payload problem (413), counted in UTF-8 bytes. */
 export function assertText(text: string): void {
   if (Buffer.byteLength(text, 'utf8') > Limits.textBytes) {

@@ -12,6 +12,12 @@ export const Limits = {
   ttlSecondsMax: 10 * 365 * 24 * 3600,
   /** The request body may hold a full text, metadata and JSON escaping overhead; more is refused early. */
   bodyBytes: 256 * 1024,
+  /** Items in one POST /index/batch. */
+  batchItems: 100,
+  /** The batch route's body limit: room for 100 items of typical size (large texts: send fewer per batch). */
+  batchBodyBytes: 8 * 1024 * 1024,
+  /** Created/updated dates an import brings may lie this far in the future (clock skew), no further. */
+  importClockSkewMs: 5 * 60 * 1000,
 } as const;
 
 export const Patterns = {

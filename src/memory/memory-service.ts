@@ -20,6 +20,8 @@ import type { LifecycleOptions } from '../lifecycle/options.js';
 export type { IndexInput, IndexResult } from './ingest.js';
 import { Limits } from './limits.js';
 import { embedTexts } from './embed-texts.js';
+import { indexBatch, type BatchOutcome } from '../lifecycle/batch.js';
+import type { AppError } from '../errors/app-error.js';
 
 export interface QueryInput {
   userId: string;
@@ -108,6 +110,11 @@ export class MemoryService {
     metrics.ingestChunks.observe(result.chunkIds.length);
     metrics.memoriesIngested.inc();
     return result;
+  }
+
+  /** Many memories of one user (lifecycle/batch.ts); an AppError item is one already refused. */
+  indexBatch(userId: string, items: ReadonlyArray<Omit<IndexInput, 'userId'> | AppError>): Promise<BatchOutcome[]> {
+    return indexBatch(this.deps, userId, items);
   }
 
   async query(input: QueryInput): Promise<QueryOutcome> {

@@ -107,6 +107,12 @@ export function createMetrics() {
       help: 'Memories stored',
       registers: r,
     }),
+    batchItems: new Counter({
+      name: 'memory_batch_items_total',
+      help: 'Items of batch index requests, by outcome (stored, deduplicated, failed)',
+      labelNames: ['outcome'] as const,
+      registers: r,
+    }),
     ttfv: new Histogram({
       name: 'memory_ttfv_ms',
       help: 'Time to first value: from receiving an index request until its memory is queryable (committed), ms',

@@ -8,13 +8,13 @@ export type RouteClass = (typeof ROUTE_CLASSES)[number];
 /**
  * The class of a route, from its method and URL template (`/api/v1/memory/:id`):
  * - `summarize`: anything under a `summarize` or `entities` path segment (LLM-backed, the dearest);
- * - `ingest`: POST …/index; `query`: POST …/query;
+ * - `ingest`: POST …/index and …/index/batch (a batch costs one unit per item); `query`: POST …/query;
  * - `read`: GET and HEAD (one memory, a page, the export);
  * - `write`: everything else that changes state (PATCH or DELETE one memory, erase a user).
  */
 export function routeClass(method: string, url: string): RouteClass {
   if (/\/(summarize|entities)(\/|$)/.test(url)) return 'summarize';
-  if (method === 'POST' && url.endsWith('/index')) return 'ingest';
+  if (method === 'POST' && (url.endsWith('/index') || url.endsWith('/index/batch'))) return 'ingest';
   if (method === 'POST' && url.endsWith('/query')) return 'query';
   if (method === 'GET' || method === 'HEAD') return 'read';
   return 'write';

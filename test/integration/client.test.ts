@@ -31,9 +31,22 @@ describe(`TypeScript client (${backend()})`, () => {
     expect(memory).toMatchObject({ text: 'Alice keeps bees on her rooftop in Lisbon.', metadata: { topic: 'hobby' } });
 
     const listed: string[] = [];
-    for await (const m of alice.list({ pageSize: 1 })) listed.push(m.text);
+    for await (const m of alice.list({ pageSize: 1 })) listed.push(m.text ?? '');
     expect(listed).toEqual(['Alice is learning the cello.', 'Alice keeps bees on her rooftop in Lisbon.']);
     expect((await alice.getAll()).map((m) => m.memory_id)).toContain(added.memory_id);
+
+    // Lighter pages (issue 9): texts left out, or cut.
+    const light = await alice.page({ includeText: false });
+    expect(light.memories.every((m) => m.text === undefined)).toBe(true);
+    const cut = await alice.getAll({ maxTextChars: 5 });
+    expect(cut.map((m) => [m.text, m.text_truncated])).toEqual([
+      ['Alice', true],
+      ['Alice', true],
+    ]);
+    const batch = await alice.addBatch([{ text: 'Alice plays chess on Sundays.' }, { text: '' }]);
+    expect(batch).toMatchObject({ stored: 1, failed: 1 });
+    expect(batch.items[1]).toMatchObject({ status: 400, error: { code: 'VALIDATION_FAILED' } });
+    await alice.delete(batch.items[0]!.memory_id!);
 
     const exported: string[] = [];
     for await (const m of alice.export()) exported.push(m.text);

@@ -112,6 +112,13 @@ describe(`fuzzing every route (${backend()})`, () => {
         secrets[req.actingUser as User].add(id);
         memoryIds.push(id);
       }
+      if (req.actingUser && res.statusCode === 200 && req.method === 'POST' && req.operationId === 'indexMemoryBatch') {
+        for (const item of res.json().items as Array<{ memory_id?: string }>) {
+          if (!item.memory_id) continue;
+          secrets[req.actingUser as User].add(item.memory_id);
+          memoryIds.push(item.memory_id);
+        }
+      }
       // An erase or delete may have removed the seeded data: seed again so there is always something to leak.
       const erased = req.method === 'DELETE' && req.operationId === 'eraseUser' && res.statusCode === 200 && res.json().memories_deleted > 0;
       const deleted = req.method === 'DELETE' && req.operationId === 'deleteMemory' && res.statusCode === 204;

@@ -15,6 +15,7 @@ const env = (extra: Record<string, string> = {}) => ({
 describe('rate-limit route classes', () => {
   it.each([
     ['POST', '/api/v1/memory/index', 'ingest'],
+    ['POST', '/api/v1/memory/index/batch', 'ingest'],
     ['POST', '/api/v1/memory/query', 'query'],
     ['GET', '/api/v1/memory/:id', 'read'],
     ['HEAD', '/api/v1/memory/', 'read'],

@@ -3,7 +3,7 @@ import { call, type CallOptions, type FetchLike, type TransportOptions } from '.
 
 type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 export type IndexRequest = Json<operations['indexMemory']['requestBody']>;
-export type IndexResponse = Json<operations['indexMemory']['responses'][201]>;
+export type IndexResponse = Json<operations['indexMemory']['responses'][201 | 200]>;
 export type QueryRequest = Json<operations['queryMemory']['requestBody']>;
 export type QueryResponse = Json<operations['queryMemory']['responses'][200]>;
 export type SearchResult = QueryResponse['results'][number];
@@ -12,6 +12,11 @@ export type Memory = Json<operations['getMemory']['responses'][200]>;
 export type MemoryPage = Json<operations['listMemories']['responses'][200]>;
 export type MemorySummary = MemoryPage['memories'][number];
 export type UpdateRequest = Json<operations['updateMemory']['requestBody']>;
+export type BatchRequest = Json<operations['indexMemoryBatch']['requestBody']>;
+export type BatchItem = BatchRequest['items'][number];
+export type BatchResponse = Json<operations['indexMemoryBatch']['responses'][200]>;
+/** A line of the export: a memory with its whole text. */
+export type ExportedMemory = MemorySummary & { text: string };
 export type EraseResponse = Json<operations['eraseUser']['responses'][200]>;
 export type SummarizeRequest = Json<operations['summarizeMemories']['requestBody']>;
 export type SummarizeResponse = Json<operations['summarizeMemories']['responses'][200]>;
@@ -71,6 +76,10 @@ export interface SearchOptions extends UserOptions {
 export interface ListOptions extends UserOptions {
   /** Memories per page (1–200, default 50). */
   pageSize?: number;
+  /** false: leave the texts out (a lighter page); default true. */
+  includeText?: boolean;
+  /** Cut each text to at most this many characters (whole grapheme clusters); such items carry `text_truncated`. */
+  maxTextChars?: number;
 }
 
 const API = 'api/v1/memory';
@@ -102,6 +111,15 @@ export class EngramClient {
   async add(text: string, options: AddOptions = {}): Promise<IndexResponse> {
     const body = { ...this.user(options), text, source: options.source, metadata: options.metadata };
     return (await call(this.transport, 'POST', `${API}/index`, { ...options, body: compact(body) })).json() as Promise<IndexResponse>;
+  }
+
+  /**
+   * Stores up to 100 memories in one request; each item is reported on its own (`status` 201, 200 when
+   * deduplicated, or the error /index would give), so check `failed` and the items.
+   */
+  async addBatch(items: BatchItem[], options: UserOptions = {}): Promise<BatchResponse> {
+    const body = { ...this.user(options), items };
+    return (await call(this.transport, 'POST', `${API}/index/batch`, { ...options, body })).json() as Promise<BatchResponse>;
   }
 
   /** The memories most relevant to `query`, best first. */
@@ -162,7 +180,13 @@ export class EngramClient {
 
   /** One page, newest first; pass `next_cursor` back as `cursor` for the next. */
   async page(options: ListOptions & { cursor?: string } = {}): Promise<MemoryPage> {
-    const query = { ...this.user(options), limit: options.pageSize, cursor: options.cursor };
+    const query = {
+      ...this.user(options),
+      limit: options.pageSize,
+      cursor: options.cursor,
+      include_text: options.includeText,
+      max_text_chars: options.maxTextChars,
+    };
     return (await call(this.transport, 'GET', API, { ...options, query })).json() as Promise<MemoryPage>;
   }
 
@@ -196,7 +220,7 @@ export class EngramClient {
   }
 
   /** The user's memories as the service exports them (NDJSON), one object per memory, streamed. */
-  async *export(options: UserOptions = {}): AsyncGenerator<MemorySummary> {
+  async *export(options: UserOptions = {}): AsyncGenerator<ExportedMemory> {
     const res = await call(this.transport, 'GET', `${API}/export`, { ...options, query: this.user(options) });
     if (!res.body) return;
     const decoder = new TextDecoder();
@@ -207,10 +231,10 @@ export class EngramClient {
       while ((newline = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, newline).trim();
         buffered = buffered.slice(newline + 1);
-        if (line) yield JSON.parse(line) as MemorySummary;
+        if (line) yield JSON.parse(line) as ExportedMemory;
       }
     }
-    if (buffered.trim()) yield JSON.parse(buffered) as MemorySummary;
+    if (buffered.trim()) yield JSON.parse(buffered) as ExportedMemory;
   }
 
   private user(options: UserOptions): { user_id?: string } {

@@ -1,11 +1,15 @@
 export { EngramClient } from './client.js';
 export type {
   AddOptions,
+  BatchItem,
+  BatchRequest,
+  BatchResponse,
   EngramClientOptions,
   EntitiesRequest,
   EntitiesResponse,
   EntityLookup,
   EraseResponse,
+  ExportedMemory,
   IndexRequest,
   IndexResponse,
   ListOptions,

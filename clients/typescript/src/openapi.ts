@@ -54,6 +54,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/memory/index/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ingest up to 100 memories for one user in one request; each item is reported on its own */
+        post: operations["indexMemoryBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/memory/query": {
         parameters: {
             query?: never;
@@ -275,10 +292,41 @@ export interface operations {
                     ttl_seconds?: number;
                     /** @description Return the existing memory when the user already has this text (default true); false stores a copy */
                     dedup?: boolean;
+                    /**
+                     * Format: date-time
+                     * @description For imports: when the memory was created (default now); not in the future
+                     */
+                    created_at?: string;
+                    /**
+                     * Format: date-time
+                     * @description For imports: when the memory was last changed (default created_at); not before created_at
+                     */
+                    updated_at?: string;
                 };
             };
         };
         responses: {
+            /** @description The user already had this text: the existing memory, deduplicated: true */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        memory_id: string;
+                        chunk_ids: string[];
+                        chunk_count: number;
+                        /** Format: date-time */
+                        created_at: string;
+                        /** Format: date-time */
+                        updated_at: string;
+                        expires_at: string | null;
+                        /** @description true: the user already had this text; this is the existing memory */
+                        deduplicated: boolean;
+                    };
+                };
+            };
             /** @description Default Response */
             201: {
                 headers: {
@@ -297,6 +345,177 @@ export interface operations {
                         expires_at: string | null;
                         /** @description true: the user already had this text; this is the existing memory */
                         deduplicated: boolean;
+                    };
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    indexMemoryBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The end user of every item; defaults to the token's subject */
+                    user_id?: string;
+                    /** @description 1 to 100 memories; each is checked on its own and a bad one is reported, not fatal */
+                    items: {
+                        /** @description At most 51200 bytes of UTF-8 */
+                        text: string;
+                        /** @description Where the memory came from, e.g. "chat" */
+                        source?: string;
+                        /** @description A JSON object, at most 10240 bytes and 5 levels deep; stored unencrypted (filterable) */
+                        metadata?: {
+                            [key: string]: unknown;
+                        };
+                        /** @description When the memory expires; null: never (overrides the default TTL) */
+                        expires_at?: string | null;
+                        /** @description Expire this many seconds from now (instead of expires_at) */
+                        ttl_seconds?: number;
+                        /** @description Return the existing memory when the user already has this text (default true); false stores a copy */
+                        dedup?: boolean;
+                        /**
+                         * Format: date-time
+                         * @description For imports: when the memory was created (default now); not in the future
+                         */
+                        created_at?: string;
+                        /**
+                         * Format: date-time
+                         * @description For imports: when the memory was last changed (default created_at); not before created_at
+                         */
+                        updated_at?: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Position of the item in the request */
+                            index: number;
+                            /** @description What /index would have answered: 201 stored, 200 deduplicated, else the error status */
+                            status: number;
+                            /** Format: uuid */
+                            memory_id?: string;
+                            chunk_ids?: string[];
+                            /** Format: date-time */
+                            created_at?: string;
+                            /** Format: date-time */
+                            updated_at?: string;
+                            expires_at?: string | null;
+                            deduplicated?: boolean;
+                            error?: {
+                                /** @description The stable code /index would answer with, e.g. VALIDATION_FAILED */
+                                code: string;
+                                detail: string;
+                            };
+                        }[];
+                        /** @description Items stored as new memories */
+                        stored: number;
+                        /** @description Items the user already had (the existing memory is returned) */
+                        deduplicated: number;
+                        /** @description Items refused or not stored (see each item error) */
+                        failed: number;
                     };
                 };
             };
@@ -1152,6 +1371,10 @@ export interface operations {
                 user_id?: string;
                 cursor?: string;
                 limit?: number;
+                /** @description false: leave each memory's text out (a lighter page) */
+                include_text?: boolean;
+                /** @description Cut each text to at most this many characters (code points), never inside a grapheme cluster */
+                max_text_chars?: number;
             };
             header?: never;
             path?: never;
@@ -1169,7 +1392,10 @@ export interface operations {
                         memories: {
                             /** Format: uuid */
                             memory_id: string;
-                            text: string;
+                            /** @description Absent when the list was asked for include_text=false; always present in the export */
+                            text?: string;
+                            /** @description With max_text_chars: true when the text was cut (to whole grapheme clusters) */
+                            text_truncated?: boolean;
                             source: string | null;
                             metadata: {
                                 [key: string]: unknown;

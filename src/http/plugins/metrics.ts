@@ -22,6 +22,7 @@ export const metricsPlugin = fp(
     // Counters with labels only appear on first use, and increase() cannot see a series' first
     // sample: start the ones alerts watch at zero so the first event is already an increase.
     for (const outcome of ['ok', 'error']) metrics.queries.inc({ outcome }, 0);
+    for (const outcome of ['stored', 'deduplicated', 'failed']) metrics.batchItems.inc({ outcome }, 0);
     app.addHook('onRoute', (route) => {
       if (route.url.startsWith(API_PREFIX)) metrics.crossTenantAttempts.inc({ route: route.url }, 0);
     });

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../../config/schema.js';
 import type { UserHasher } from '../../crypto/user-hash.js';
@@ -8,6 +8,14 @@ import { AppError, ErrorCode, Errors, RETRY_AFTER_SECONDS } from '../../errors/a
 import type { Metrics } from '../../metrics/metrics.js';
 import { budgets, routeClass, type RouteClass } from '../../ratelimit/route-class.js';
 import type { RateLimitRedis } from '../../ratelimit/redis.js';
+import { localCounter, redisCounter, type LocalStoreLike, type WeightedCounter, type Charge } from '../../ratelimit/weighted.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Units of the route class's budget a request costs (a batch: its items); absent: one. */
+    rateLimitCost?: (request: FastifyRequest) => number;
+  }
+}
 
 export interface RateLimitPluginOptions {
   config: Config['rateLimit'];
@@ -27,6 +35,12 @@ type RedisStoreCtor = new (
 
 // The plugin's own Redis store (its atomic INCR + PEXPIRE script), wrapped below to see its failures.
 const RedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/RedisStore.js') as RedisStoreCtor;
+// The plugin's in-process store, created here so that weighted charges (below) share its counters.
+const LocalStore = createRequire(import.meta.url)('@fastify/rate-limit/store/LocalStore.js') as new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+  cache: number,
+) => FastifyRateLimitStore & LocalStoreLike;
 
 /**
  * A store that delegates to another and applies the fail mode when it fails: every failure is
@@ -75,17 +89,33 @@ export const rateLimitPlugin = fp(
     const { config, hashUser, metrics, redis } = opts;
     const perWindow = budgets(config.perMinute, config.windowMs);
 
-    let store: (new () => FastifyRateLimitStore) | undefined;
+    const onFailure = (err: unknown) => {
+      metrics.rateLimitBackendErrors.inc({ policy: config.failMode });
+      app.log.debug({ err }, 'rate-limit store failed');
+    };
+    let instance: FastifyRateLimitStore;
+    let weighted: WeightedCounter;
     if (redis) {
-      const guarded = failurePolicyStore(new RedisStore(false, false, redis.client, config.keyPrefix), config.failMode, (err) => {
-        metrics.rateLimitBackendErrors.inc({ policy: config.failMode });
-        app.log.debug({ err }, 'rate-limit store failed');
-      });
-      // The plugin instantiates `store` itself; hand it the one instance.
-      store = function GuardedStore() {
-        return guarded;
-      } as unknown as new () => FastifyRateLimitStore;
+      instance = failurePolicyStore(new RedisStore(false, false, redis.client, config.keyPrefix), config.failMode, onFailure);
+      weighted = redisCounter(redis.client, config.keyPrefix);
+    } else {
+      const local = new LocalStore(false, false, 100_000);
+      instance = local;
+      weighted = localCounter(local);
     }
+    // The plugin instantiates `store` itself; hand it the one instance.
+    const store = function SharedStore() {
+      return instance;
+    } as unknown as new () => FastifyRateLimitStore;
+
+    // Routes with a cost (the batch route) are charged here instead of by the plugin: n units at once.
+    app.addHook('onRoute', (route) => {
+      const cost = route.config?.rateLimitCost;
+      if (!cost) return;
+      route.config = { ...route.config, rateLimit: false } as typeof route.config;
+      const hook = weightedHook(weighted, cost, (request) => perWindow[classOf(request)], config, hashUser, metrics, onFailure);
+      route.preValidation = [...(Array.isArray(route.preValidation) ? route.preValidation : route.preValidation ? [route.preValidation] : []), hook];
+    });
 
     await app.register(rateLimit, {
       global: true,
@@ -95,7 +125,7 @@ export const rateLimitPlugin = fp(
       keyGenerator: (request) => (request.principal ? `${classOf(request)}:${hashUser(request.principal.subject)}` : ''),
       // Unauthenticated routes (health, metrics, docs) are not limited and get no headers.
       allowList: (request) => request.principal === undefined,
-      ...(store ? { store } : { cache: 100_000 }),
+      store,
       skipOnError: config.failMode === 'open',
       errorResponseBuilder: (request, context) => {
         const routeClass = classOf(request);
@@ -106,3 +136,41 @@ export const rateLimitPlugin = fp(
   },
   { name: 'engram-rate-limit', fastify: '5.x' },
 );
+
+/** Charges `cost(request)` units at once; refuses (429, nothing charged) when they do not fit in the window. */
+function weightedHook(
+  counter: WeightedCounter,
+  cost: (request: FastifyRequest) => number,
+  maxOf: (request: FastifyRequest) => number,
+  config: Config['rateLimit'],
+  hashUser: UserHasher,
+  metrics: Metrics,
+  onFailure: (err: unknown) => void,
+) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.principal) return;
+    const routeClass = classOf(request);
+    const max = maxOf(request);
+    const units = cost(request);
+    let charge: Charge;
+    try {
+      charge = await counter.charge(`${routeClass}:${hashUser(request.principal.subject)}`, units, config.windowMs, max);
+    } catch (err) {
+      onFailure(err);
+      if (config.failMode === 'open') return;
+      throw Errors.notReady('rate limiting is unavailable; retry shortly', RETRY_AFTER_SECONDS);
+    }
+    const resetSeconds = Math.max(1, Math.ceil(charge.ttlMs / 1000));
+    reply.header('x-ratelimit-limit', max);
+    reply.header('x-ratelimit-remaining', Math.max(0, max - charge.current));
+    reply.header('x-ratelimit-reset', resetSeconds);
+    if (charge.charged) return;
+    metrics.rateLimited.inc({ route_class: routeClass });
+    const left = Math.max(0, max - charge.current);
+    const detail =
+      units > max
+        ? `this request needs ${units} ${routeClass} units but the budget is ${max} per window: send at most ${max} items at once`
+        : `rate limit of ${max} ${routeClass} units exceeded: this request needs ${units}, ${left} left; retry in ${resetSeconds} s or send fewer items`;
+    throw new AppError(ErrorCode.RateLimited, detail, { retryAfter: resetSeconds });
+  };
+}

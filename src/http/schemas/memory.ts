@@ -24,6 +24,14 @@ export const IndexBody = Type.Object(
     dedup: Type.Optional(
       Type.Boolean({ description: 'Return the existing memory when the user already has this text (default true); false stores a copy' }),
     ),
+    created_at: Type.Optional({
+      ...Timestamp,
+      description: 'For imports: when the memory was created (default now); not in the future',
+    }),
+    updated_at: Type.Optional({
+      ...Timestamp,
+      description: 'For imports: when the memory was last changed (default created_at); not before created_at',
+    }),
   },
   { additionalProperties: false },
 );
@@ -102,7 +110,10 @@ export const MemoryResponse = Type.Object({
 
 export const MemorySummary = Type.Object({
   memory_id: MemoryId,
-  text: Type.String(),
+  text: Type.Optional(Type.String({ description: 'Absent when the list was asked for include_text=false; always present in the export' })),
+  text_truncated: Type.Optional(
+    Type.Boolean({ description: 'With max_text_chars: true when the text was cut (to whole grapheme clusters)' }),
+  ),
   source: Nullable(Type.String()),
   metadata: Type.Record(Type.String(), Type.Unknown()),
   chunk_count: Type.Integer(),
@@ -116,6 +127,14 @@ export const ListQuery = Type.Object(
     user_id: Type.Optional(UserId),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: Limits.pageMax, default: Limits.pageDefault })),
+    include_text: Type.Optional(Type.Boolean({ default: true, description: 'false: leave each memory\'s text out (a lighter page)' })),
+    max_text_chars: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: Limits.textBytes,
+        description: 'Cut each text to at most this many characters (code points), never inside a grapheme cluster',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -18,7 +18,11 @@ export function indexMemoryRoute(app: FastifyInstance, { memory, entities, entit
         summary: 'Ingest text for a user: chunk, embed, encrypt and store it',
         tags: ['memory'],
         body: IndexBody,
-        response: { 201: IndexResponse, ...errorResponses },
+        response: {
+          201: IndexResponse,
+          200: { ...IndexResponse, description: 'The user already had this text: the existing memory, deduplicated: true' },
+          ...errorResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -31,7 +35,8 @@ export function indexMemoryRoute(app: FastifyInstance, { memory, entities, entit
           request.log.warn({ err, event: 'entities_on_ingest_failed' }, 'entity extraction on ingest failed');
         });
       }
-      return reply.status(201).send({
+      // 200 for the memory the user already had: nothing was created.
+      return reply.status(result.deduplicated ? 200 : 201).send({
         memory_id: result.memoryId,
         chunk_ids: result.chunkIds,
         chunk_count: result.chunkIds.length,
@@ -55,5 +60,7 @@ export function toIndexInput(userId: string, body: Omit<Static<typeof IndexBody>
     expiresAt: body.expires_at === undefined ? undefined : body.expires_at === null ? null : parseTimestamp(body.expires_at),
     ttlSeconds: body.ttl_seconds,
     dedup: body.dedup,
+    createdAt: body.created_at === undefined ? undefined : parseTimestamp(body.created_at),
+    updatedAt: body.updated_at === undefined ? undefined : parseTimestamp(body.updated_at),
   };
 }

@@ -10,6 +10,7 @@ import { extractEntitiesRoute } from './extract-entities.js';
 import { getEntityRoute } from './get-entity.js';
 import { getMemoryRoute } from './get-memory.js';
 import { indexMemoryRoute } from './index-memory.js';
+import { indexBatchRoute } from './index-batch.js';
 import { listMemoriesRoute } from './list-memories.js';
 import { queryMemoryRoute } from './query-memory.js';
 import { summarizeMemoriesRoute } from './summarize-memories.js';
@@ -32,6 +33,7 @@ export interface MemoryRoutesOptions {
 export async function memoryRoutes(app: FastifyInstance, opts: MemoryRoutesOptions) {
   await app.register(authPlugin, { verifier: opts.verifier });
   indexMemoryRoute(app, opts);
+  indexBatchRoute(app, opts);
   queryMemoryRoute(app, opts);
   summarizeMemoriesRoute(app, opts);
   exportMemoriesRoute(app, opts);

@@ -6,6 +6,7 @@ import { errorResponses } from '../../schemas/common.js';
 import { ListQuery, ListResponse } from '../../schemas/memory.js';
 import { actingUser } from '../../plugins/auth.js';
 import type { MemoryRoutesOptions } from './index.js';
+import { truncateText } from '../../../memory/truncate.js';
 
 export const summaryBody = (m: MemorySummary) => ({
   memory_id: m.memoryId,
@@ -17,6 +18,17 @@ export const summaryBody = (m: MemorySummary) => ({
   updated_at: m.updatedAt.toISOString(),
   expires_at: m.expiresAt?.toISOString() ?? null,
 });
+
+/** A lighter list item: the text left out (include_text=false) or cut (max_text_chars). The export is never lightened. */
+function lighter(body: ReturnType<typeof summaryBody>, includeText = true, maxChars?: number) {
+  if (!includeText) {
+    const { text: _text, ...rest } = body;
+    return rest;
+  }
+  if (maxChars === undefined) return body;
+  const { text, truncated } = truncateText(body.text, maxChars);
+  return { ...body, text, text_truncated: truncated };
+}
 
 export function listMemoriesRoute(app: FastifyInstance, { memory }: MemoryRoutesOptions) {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
@@ -32,8 +44,9 @@ export function listMemoriesRoute(app: FastifyInstance, { memory }: MemoryRoutes
     },
     async (request) => {
       const userId = actingUser(request, Scope.Read, request.query.user_id);
-      const page = await memory.list(userId, { limit: request.query.limit, cursor: request.query.cursor });
-      return { memories: page.memories.map(summaryBody), next_cursor: page.nextCursor ?? null };
+      const { limit, cursor, include_text: includeText, max_text_chars: maxChars } = request.query;
+      const page = await memory.list(userId, { limit, cursor });
+      return { memories: page.memories.map((m) => lighter(summaryBody(m), includeText, maxChars)), next_cursor: page.nextCursor ?? null };
     },
   );
 }
