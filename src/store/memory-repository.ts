@@ -61,7 +61,7 @@ export interface SearchFilters {
 
 const vectorLiteral = (v: number[]) => `[${v.join(',')}]`;
 
-type DbMemory = {
+export type DbMemory = {
   id: string;
   source: string | null;
   metadata: Record<string, unknown>;
@@ -71,8 +71,8 @@ type DbMemory = {
   updated_at: Date;
   expires_at: Date | null;
 };
-const MEMORY_COLUMNS = 'id, source, metadata, text_ciphertext, chunk_count, created_at, updated_at, expires_at';
-const toMemory = (r: DbMemory): MemoryRow => ({
+export const MEMORY_COLUMNS = 'id, source, metadata, text_ciphertext, chunk_count, created_at, updated_at, expires_at';
+export const toMemory = (r: DbMemory): MemoryRow => ({
   id: r.id,
   source: r.source,
   metadata: r.metadata,
@@ -117,27 +117,7 @@ export const memoryRepository = {
     if (rows.length === 0) return undefined;
     const createdAt = rows[0]!.created_at;
     const expiresAt = memory.expiresAt ?? null;
-    for (const chunk of chunks) {
-      await tx.query(
-        `INSERT INTO memory_chunks
-           (id, user_hash, memory_id, ordinal, ciphertext, embedding, embedding_model, source, metadata, created_at, aad_version, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6::vector, $7, $8, $9::jsonb, $10, $11, $12)`,
-        [
-          chunk.id,
-          userHash,
-          memory.id,
-          chunk.ordinal,
-          chunk.ciphertext,
-          vectorLiteral(chunk.embedding),
-          embeddingModel,
-          memory.source,
-          JSON.stringify(memory.metadata),
-          createdAt,
-          chunk.aadVersion,
-          expiresAt,
-        ],
-      );
-    }
+    await insertChunkRows(tx, userHash, { id: memory.id, source: memory.source, metadata: memory.metadata, createdAt, expiresAt }, chunks, embeddingModel);
     return { createdAt, updatedAt: rows[0]!.updated_at };
   },
 
@@ -201,4 +181,38 @@ export function filterConditions(filters: SearchFilters, params: unknown[], alia
   if (filters.createdAfter) where.push(`${alias}created_at >= ${add(filters.createdAfter)}`);
   if (filters.createdBefore) where.push(`${alias}created_at < ${add(filters.createdBefore)}`);
   return where;
+}
+
+/**
+ * The chunk rows of a memory. Each carries copies of the memory's source, metadata, created_at and
+ * expires_at, so the filters and the expiry apply inside the vector scan.
+ */
+export async function insertChunkRows(
+  tx: Queryable,
+  userHash: string,
+  memory: { id: string; source: string | null; metadata: Record<string, unknown>; createdAt: Date; expiresAt: Date | null },
+  chunks: ChunkInsert[],
+  embeddingModel: string,
+): Promise<void> {
+  for (const chunk of chunks) {
+    await tx.query(
+      `INSERT INTO memory_chunks
+         (id, user_hash, memory_id, ordinal, ciphertext, embedding, embedding_model, source, metadata, created_at, aad_version, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6::vector, $7, $8, $9::jsonb, $10, $11, $12)`,
+      [
+        chunk.id,
+        userHash,
+        memory.id,
+        chunk.ordinal,
+        chunk.ciphertext,
+        vectorLiteral(chunk.embedding),
+        embeddingModel,
+        memory.source,
+        JSON.stringify(memory.metadata),
+        memory.createdAt,
+        chunk.aadVersion,
+        memory.expiresAt,
+      ],
+    );
+  }
 }

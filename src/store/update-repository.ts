@@ -1,34 +1,10 @@
 import type { Queryable } from './database.js';
-import { live, type ChunkInsert, type MemoryRow } from './memory-repository.js';
+import { insertChunkRows, live, MEMORY_COLUMNS, toMemory, type ChunkInsert, type DbMemory, type MemoryRow } from './memory-repository.js';
 
 /**
  * SQL of a memory update (src/lifecycle/update.ts), run in one tenant transaction that holds the
  * user's lock exclusive. Every statement also filters on user_hash, like memory-repository.ts.
  */
-
-type DbMemory = {
-  id: string;
-  source: string | null;
-  metadata: Record<string, unknown>;
-  text_ciphertext: Uint8Array;
-  chunk_count: number;
-  created_at: Date;
-  updated_at: Date;
-  expires_at: Date | null;
-};
-
-const toMemory = (r: DbMemory): MemoryRow => ({
-  id: r.id,
-  source: r.source,
-  metadata: r.metadata,
-  textCiphertext: r.text_ciphertext,
-  chunkCount: r.chunk_count,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  expiresAt: r.expires_at,
-});
-
-const COLUMNS = 'id, source, metadata, text_ciphertext, chunk_count, created_at, updated_at, expires_at';
 
 /** The values a memory has after an update; chunks carry copies of source, metadata and expires_at. */
 export interface MemoryChange {
@@ -39,13 +15,11 @@ export interface MemoryChange {
   text?: { ciphertext: Buffer; chunkCount: number; contentHash: Buffer };
 }
 
-const vectorLiteral = (v: number[]) => `[${v.join(',')}]`;
-
 export const updateRepository = {
   /** The live memory, row-locked for the rest of the transaction; undefined when missing or expired. */
   async lockLive(tx: Queryable, userHash: string, id: string): Promise<MemoryRow | undefined> {
     const { rows } = await tx.query<DbMemory>(
-      `SELECT ${COLUMNS} FROM memories WHERE user_hash = $1 AND id = $2 AND ${live()} FOR UPDATE`,
+      `SELECT ${MEMORY_COLUMNS} FROM memories WHERE user_hash = $1 AND id = $2 AND ${live()} FOR UPDATE`,
       [userHash, id],
     );
     return rows[0] && toMemory(rows[0]);
@@ -79,27 +53,8 @@ export const updateRepository = {
     chunks: ChunkInsert[],
     embeddingModel: string,
   ): Promise<void> {
-    for (const chunk of chunks) {
-      await tx.query(
-        `INSERT INTO memory_chunks
-           (id, user_hash, memory_id, ordinal, ciphertext, embedding, embedding_model, source, metadata, created_at, aad_version, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6::vector, $7, $8, $9::jsonb, $10, $11, $12)`,
-        [
-          chunk.id,
-          userHash,
-          memory.id,
-          chunk.ordinal,
-          chunk.ciphertext,
-          vectorLiteral(chunk.embedding),
-          embeddingModel,
-          change.source,
-          JSON.stringify(change.metadata),
-          memory.createdAt,
-          chunk.aadVersion,
-          change.expiresAt,
-        ],
-      );
-    }
+    const { source, metadata, expiresAt } = change;
+    await insertChunkRows(tx, userHash, { id: memory.id, source, metadata, createdAt: memory.createdAt, expiresAt }, chunks, embeddingModel);
   },
 
   /** Writes the new values to the memory (updated_at = now) and to the copies its existing chunks hold. */
@@ -115,7 +70,7 @@ export const updateRepository = {
           SET source = $3, metadata = $4::jsonb, expires_at = $5,
               updated_at = date_trunc('milliseconds', now())${text}
         WHERE user_hash = $1 AND id = $2
-        RETURNING ${COLUMNS}`,
+        RETURNING ${MEMORY_COLUMNS}`,
       params,
     );
     // New chunks (a text change) were inserted with these values already.

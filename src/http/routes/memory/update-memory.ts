@@ -5,6 +5,7 @@ import { ErrorBody, errorResponses } from '../../schemas/common.js';
 import { IdParams, MemoryResponse, UpdateBody } from '../../schemas/memory.js';
 import { actingUser } from '../../plugins/auth.js';
 import type { MemoryRoutesOptions } from './index.js';
+import { memoryBody } from './get-memory.js';
 
 export function updateMemoryRoute(app: FastifyInstance, { updates, entities, entitiesOnIngest }: MemoryRoutesOptions) {
   app.withTypeProvider<TypeBoxTypeProvider>().patch(
@@ -37,16 +38,7 @@ export function updateMemoryRoute(app: FastifyInstance, { updates, entities, ent
           request.log.warn({ err, event: 'entities_on_update_failed' }, 'entity extraction on update failed');
         });
       }
-      return {
-        memory_id: m.memoryId,
-        text: m.text,
-        source: m.source,
-        metadata: m.metadata,
-        chunk_ids: m.chunkIds,
-        created_at: m.createdAt.toISOString(),
-        updated_at: m.updatedAt.toISOString(),
-        expires_at: m.expiresAt?.toISOString() ?? null,
-      };
+      return memoryBody(m);
     },
   );
 }
