@@ -13,5 +13,11 @@ export interface Embedder {
   isReady(): boolean;
   /** One vector per input text, in order; unit length is not guaranteed by every provider. */
   embed(texts: string[]): Promise<number[][]>;
+  /**
+   * Texts admitted and not finished (waiting or being embedded); 0 means a call made now starts at
+   * once. Optional: a provider that cannot tell (a remote endpoint, whose latency is not ours) omits
+   * it, and callers treat it as busy (the query path then never overlaps its transaction with it).
+   */
+  pending?(): number;
   close(): Promise<void>;
 }

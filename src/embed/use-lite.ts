@@ -194,6 +194,7 @@ export function createUseLiteEmbedder(opts: UseLiteOptions = {}): Embedder {
     init,
     isReady: () => ready,
     embed,
+    pending: () => admitted,
     close,
   };
 }

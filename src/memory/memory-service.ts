@@ -9,41 +9,22 @@ import type { SearchPipeline } from '../search/pipeline.js';
 import type { RerankRunner } from '../search/rerank/stage.js';
 import type { Database, Queryable } from '../store/database.js';
 import { keyRepository } from '../store/key-repository.js';
-import { memoryRepository, type MemoryRow, type SearchFilters } from '../store/memory-repository.js';
+import { memoryRepository, type MemoryRow } from '../store/memory-repository.js';
 import type { VectorSearchOptions } from '../store/vector-search.js';
 import { lockTenant, type TenantLockMode } from '../store/tenant-lock.js';
-import { assertFilterDate, assertMemoryId, assertMetadata, decodeCursor, encodeCursor } from './input-checks.js';
+import { assertMemoryId, decodeCursor, encodeCursor } from './input-checks.js';
 import { prepareMemory, writeMemory, type IndexInput, type IndexResult } from './ingest.js';
 import { dedupWanted, findDuplicate } from '../lifecycle/dedup.js';
 import type { LifecycleOptions } from '../lifecycle/options.js';
 
 export type { IndexInput, IndexResult } from './ingest.js';
+export type { QueryHit, QueryInput, QueryOutcome } from './query.js';
 import { Limits } from './limits.js';
 import { embedTexts } from './embed-texts.js';
 import { indexBatch, type BatchOutcome } from '../lifecycle/batch.js';
 import type { AppError } from '../errors/app-error.js';
 
-export interface QueryInput {
-  userId: string;
-  query: string;
-  k?: number;
-  filters?: SearchFilters;
-  /** Hits scoring below are dropped (see README: scores). */
-  minScore?: number;
-  /** Rerank the candidates; default: when a reranker is configured. */
-  rerank?: boolean;
-}
-
-export interface QueryHit {
-  memoryId: string;
-  chunkId: string;
-  text: string;
-  score: number;
-  scores: { vector: number | null; keyword: number | null; rerank: number | null };
-  source: string | null;
-  metadata: Record<string, unknown>;
-  createdAt: Date;
-}
+import { runQuery, type QueryInput, type QueryOutcome } from './query.js';
 
 export interface Memory {
   memoryId: string;
@@ -72,11 +53,6 @@ export interface MemoryServiceDeps {
   reranker?: RerankRunner;
   /** Default TTL and deduplication on write (src/lifecycle/); absent: no default TTL, dedup on. */
   lifecycle?: LifecycleOptions;
-}
-
-export interface QueryOutcome {
-  hits: QueryHit[];
-  reranked: boolean;
 }
 
 const elapsedMs = (since: number) => performance.now() - since;
@@ -134,40 +110,8 @@ export class MemoryService {
     }
   }
 
-  private async search(input: QueryInput): Promise<QueryOutcome> {
-    const query = input.query.trim();
-    if (!query) throw Errors.validation('query must not be blank');
-    if (query.length > Limits.queryChars) throw Errors.validation(`query must be at most ${Limits.queryChars} characters`);
-    const filters = input.filters ?? {};
-    if (filters.metadata !== undefined) assertMetadata(filters.metadata, 'filters.metadata');
-    assertFilterDate(filters.createdAfter, 'filters.created_after');
-    assertFilterDate(filters.createdBefore, 'filters.created_before');
-    const k = input.k ?? Limits.kDefault;
-    if (!Number.isInteger(k) || k < 1 || k > Limits.kMax) throw Errors.validation(`k must be an integer in 1..${Limits.kMax}`);
-    const [vector] = await this.embed([query]);
-    const userHash = this.deps.hashUser(input.userId);
-    return this.inTenant(userHash, 'shared', async (tx) => {
-      const dek = await this.deps.dataKeys.find(tx, userHash);
-      // No key: the user never wrote, or is being erased; nothing of theirs can be read.
-      if (!dek) return { hits: [], reranked: false };
-      const { hits, reranked } = await this.deps.search.run(tx, {
-        userHash,
-        dek,
-        query,
-        embedding: vector!,
-        dimensions: this.deps.embedder.dimensions,
-        k,
-        filters,
-        vectorSearch: this.deps.vectorSearch,
-        minScore: input.minScore,
-        reranker: input.rerank === false ? undefined : this.deps.reranker,
-      });
-      const toHit = ({ hit, text, score, scores }: (typeof hits)[number]): QueryHit => {
-        const { memoryId, chunkId, source, metadata, createdAt } = hit;
-        return { memoryId, chunkId, text, score, scores, source, metadata, createdAt };
-      };
-      return { hits: hits.map(toHit), reranked };
-    });
+  private search(input: QueryInput): Promise<QueryOutcome> {
+    return runQuery(this.deps, input);
   }
 
   async get(userId: string, memoryId: string): Promise<Memory> {

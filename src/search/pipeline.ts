@@ -37,7 +37,11 @@ export interface SearchRequest {
   userHash: string;
   dek: Buffer;
   query: string;
-  embedding: number[];
+  /**
+   * The query's embedding, or its promise when it is still being computed (the service overlaps the
+   * model with the transaction): the keyword statement runs first, the vector statement awaits it.
+   */
+  embedding: number[] | Promise<number[]>;
   dimensions: number;
   k: number;
   filters: SearchFilters;
@@ -89,9 +93,10 @@ export class SearchPipeline {
       terms = blindQuery(keywordKey(req.dek), req.query);
       found = await keywordRepository.search(tx, req.userHash, terms, size, req.filters, { bm25 });
     }
+    const embedding = await req.embedding;
     const vector = await vectorCandidates(tx, {
       userHash: req.userHash,
-      embedding: req.embedding,
+      embedding,
       dimensions: req.dimensions,
       k: size,
       filters: req.filters,

@@ -16,13 +16,21 @@ export const OFFLINE_RERANK_DEFAULTS: OfflineRerankerParams = { exactWordWeight:
 const WORD = /[\p{L}\p{N}]+/gu;
 const MIN_WORD = 4;
 
-export function exactWordShare(query: string, text: string): number {
-  const wanted = new Set([...query.normalize('NFKC').toLowerCase().matchAll(WORD)].map((m) => m[0]).filter((w) => w.length >= MIN_WORD));
+/** The query's words that count (four letters or more), once per query. */
+function wantedWords(query: string): Set<string> {
+  return new Set([...query.normalize('NFKC').toLowerCase().matchAll(WORD)].map((m) => m[0]).filter((w) => w.length >= MIN_WORD));
+}
+
+/** The share of `wanted` found verbatim among the words of `text`. */
+function shareFound(wanted: ReadonlySet<string>, text: string): number {
   if (wanted.size === 0) return 0;
-  const have = new Set([...text.normalize('NFKC').toLowerCase().matchAll(WORD)].map((m) => m[0]));
-  let found = 0;
-  for (const w of wanted) if (have.has(w)) found++;
-  return found / wanted.size;
+  const found = new Set<string>();
+  for (const m of text.normalize('NFKC').toLowerCase().matchAll(WORD)) if (wanted.has(m[0])) found.add(m[0]);
+  return found.size / wanted.size;
+}
+
+export function exactWordShare(query: string, text: string): number {
+  return shareFound(wantedWords(query), text);
 }
 
 export class OfflineReranker implements Reranker {
@@ -32,6 +40,7 @@ export class OfflineReranker implements Reranker {
 
   async rerank(query: string, candidates: readonly RerankCandidate[], signal: AbortSignal): Promise<number[]> {
     signal.throwIfAborted();
-    return candidates.map((c) => c.scores.fused + this.params.exactWordWeight * exactWordShare(query, c.text));
+    const wanted = wantedWords(query);
+    return candidates.map((c) => c.scores.fused + this.params.exactWordWeight * shareFound(wanted, c.text));
   }
 }
