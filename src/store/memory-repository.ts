@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { vectorLiteral } from './vector-literal.js';
 
 /**
  * SQL for memories and their chunks. Every statement also filters on user_hash: RLS is the
@@ -59,7 +60,6 @@ export interface SearchFilters {
   createdBefore?: Date;
 }
 
-const vectorLiteral = (v: number[]) => `[${v.join(',')}]`;
 
 export type DbMemory = {
   id: string;

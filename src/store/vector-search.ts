@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { vectorLiteral } from './vector-literal.js';
 import { filterConditions, live, type ChunkHit, type SearchFilters } from './memory-repository.js';
 
 /**
@@ -109,7 +110,6 @@ const toHit = (r: DbHit): ChunkHit => ({
   score: 1 - Number(r.distance),
 });
 
-const vectorLiteral = (v: number[]) => `[${v.join(',')}]`;
 
 /** The tenant predicate and the filters: `$1` is the user hash, the filters' values follow. */
 function searchPredicate(userHash: string, filters: SearchFilters, alias = '') {
