@@ -120,17 +120,14 @@ async function writeGroup(deps: BatchDeps, userHash: string, group: Group, vecto
       // One key lookup (and tenant lock) per transaction, not per item, and before any savepoint: a
       // key row created inside an item's savepoint would vanish if that item rolled back. The lock
       // holds until COMMIT, so the key cannot change under the items.
-      const key = await deps.dataKeys.getOrCreate(tx, userHash);
-      const dataKeys = Object.create(deps.dataKeys) as typeof deps.dataKeys;
-      dataKeys.getOrCreate = () => Promise.resolve(key);
-      const itemDeps = { ...deps, dataKeys };
+      const dek = await deps.dataKeys.getOrCreate(tx, userHash);
       let offset = 0;
       for (const { index, prepared } of group.items) {
         const embeddings = vectors.slice(offset, offset + prepared.pieces.length);
         offset += prepared.pieces.length;
         await tx.query('SAVEPOINT batch_item');
         try {
-          const result = await writeMemory(itemDeps, tx, userHash, prepared, embeddings);
+          const result = await writeMemory(deps, tx, userHash, dek, prepared, embeddings);
           await tx.query('RELEASE SAVEPOINT batch_item');
           tentative.push([index, { ok: true, result }]);
         } catch (err) {

@@ -76,20 +76,20 @@ export interface WriteDeps {
 }
 
 /**
- * Seals and stores a prepared memory with its embeddings (one per piece) in the tenant transaction
- * `tx`; or, when the user already has this text (deduplication), returns that memory and writes nothing.
+ * Seals (under `dek`, the user's data key from dataKeys.getOrCreate in the same transaction) and
+ * stores a prepared memory with its embeddings (one per piece) in the tenant transaction `tx`; or, when the user already has this text (deduplication), returns that memory and writes nothing.
  */
 export async function writeMemory(
   deps: WriteDeps,
   tx: Queryable,
   userHash: string,
+  dek: Buffer,
   prepared: PreparedMemory,
   embeddings: number[][],
 ): Promise<IndexResult> {
   const { input, metadata, pieces } = prepared;
   const memoryId = randomUUID();
   const chunkIds = pieces.map(() => randomUUID());
-  const dek = await deps.dataKeys.getOrCreate(tx, userHash);
   const chunks = pieces.map((piece, i) => ({
     id: chunkIds[i]!,
     ordinal: i,

@@ -1,30 +1,22 @@
-import type { DataKeys } from '../crypto/data-keys.js';
-import { fieldAad, open } from '../crypto/envelope.js';
-import type { UserHasher } from '../crypto/user-hash.js';
-import type { Embedder } from '../embed/embedder.js';
+import type { AppError } from '../errors/app-error.js';
 import { Errors } from '../errors/app-error.js';
-import type { Metrics } from '../metrics/metrics.js';
-import type { KeywordIndex } from '../search/keyword/keyword-index.js';
-import type { SearchPipeline } from '../search/pipeline.js';
-import type { RerankRunner } from '../search/rerank/stage.js';
-import type { Database, Queryable } from '../store/database.js';
-import { keyRepository } from '../store/key-repository.js';
-import { memoryRepository, type MemoryRow } from '../store/memory-repository.js';
-import type { VectorSearchOptions } from '../store/vector-search.js';
-import { lockTenant, type TenantLockMode } from '../store/tenant-lock.js';
-import { assertMemoryId, decodeCursor, encodeCursor } from './input-checks.js';
-import { prepareMemory, writeMemory, type IndexInput, type IndexResult } from './ingest.js';
+import { fieldAad, open } from '../crypto/envelope.js';
+import { indexBatch, type BatchOutcome } from '../lifecycle/batch.js';
 import { dedupWanted, findDuplicate } from '../lifecycle/dedup.js';
 import type { LifecycleOptions } from '../lifecycle/options.js';
+import type { KeywordIndex } from '../search/keyword/keyword-index.js';
+import type { Queryable } from '../store/database.js';
+import { keyRepository } from '../store/key-repository.js';
+import { memoryRepository, type MemoryRow } from '../store/memory-repository.js';
+import { lockTenant, type TenantLockMode } from '../store/tenant-lock.js';
+import { embedTexts } from './embed-texts.js';
+import { prepareMemory, writeMemory, type IndexInput, type IndexResult } from './ingest.js';
+import { assertMemoryId, decodeCursor, encodeCursor } from './input-checks.js';
+import { Limits } from './limits.js';
+import { runQuery, type QueryDeps, type QueryInput, type QueryOutcome } from './query.js';
 
 export type { IndexInput, IndexResult } from './ingest.js';
 export type { QueryHit, QueryInput, QueryOutcome } from './query.js';
-import { Limits } from './limits.js';
-import { embedTexts } from './embed-texts.js';
-import { indexBatch, type BatchOutcome } from '../lifecycle/batch.js';
-import type { AppError } from '../errors/app-error.js';
-
-import { runQuery, type QueryInput, type QueryOutcome } from './query.js';
 
 export interface Memory {
   memoryId: string;
@@ -39,18 +31,9 @@ export interface Memory {
 
 export type MemorySummary = Omit<Memory, 'chunkIds'> & { chunkCount: number };
 
-export interface MemoryServiceDeps {
-  db: Database;
-  embedder: Embedder;
-  dataKeys: DataKeys<Queryable>;
-  hashUser: UserHasher;
-  metrics: Metrics;
-  /** How the vector search trades recall for time (VECTOR_SEARCH_*); defaults when absent. */
-  vectorSearch?: VectorSearchOptions;
+/** What a query needs (query.ts), and what writes add to it. */
+export interface MemoryServiceDeps extends QueryDeps {
   keywordIndex: KeywordIndex;
-  search: SearchPipeline;
-  /** The reranker (behind its guard) used when a query asks for one or does not say; none: never reranked. */
-  reranker?: RerankRunner;
   /** Default TTL and deduplication on write (src/lifecycle/); absent: no default TTL, dedup on. */
   lifecycle?: LifecycleOptions;
 }
@@ -77,7 +60,10 @@ export class MemoryService {
     }
     // Embed before opening the transaction: a connection is not held while the model works.
     const embeddings = await this.embed(prepared.pieces);
-    const result = await this.deps.db.withTenant(userHash, (tx) => writeMemory(this.deps, tx, userHash, prepared, embeddings));
+    const result = await this.deps.db.withTenant(userHash, async (tx) => {
+      const dek = await this.deps.dataKeys.getOrCreate(tx, userHash);
+      return writeMemory(this.deps, tx, userHash, dek, prepared, embeddings);
+    });
     if (result.deduplicated) return result;
     // Committed: from here on the memory is returned by queries.
     const { metrics } = this.deps;
@@ -98,7 +84,7 @@ export class MemoryService {
     const started = performance.now();
     metrics.activeQueries.inc();
     try {
-      const hits = await this.search(input);
+      const hits = await runQuery(this.deps, input);
       metrics.queries.inc({ outcome: 'ok' });
       return hits;
     } catch (err) {
@@ -108,10 +94,6 @@ export class MemoryService {
       metrics.activeQueries.dec();
       metrics.queryLatency.observe(elapsedMs(started));
     }
-  }
-
-  private search(input: QueryInput): Promise<QueryOutcome> {
-    return runQuery(this.deps, input);
   }
 
   async get(userId: string, memoryId: string): Promise<Memory> {

@@ -135,7 +135,7 @@ describe(`deduplication on write (${backend()})`, () => {
     // The key first, so the five do not also race to create it.
     await t.db.withTenant(userHash, (tx) => deps.dataKeys.getOrCreate(tx, userHash));
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => t.db.withTenant(userHash, (tx) => writeMemory(deps, tx, userHash, prepared, [embedding!]))),
+      Array.from({ length: 5 }, () => t.db.withTenant(userHash, async (tx) => writeMemory(deps, tx, userHash, await deps.dataKeys.getOrCreate(tx, userHash), prepared, [embedding!]))),
     );
     expect(new Set(results.map((r) => r.memoryId)).size).toBe(1);
     expect(results.filter((r) => !r.deduplicated)).toHaveLength(1);
