@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { DataKeys } from '../crypto/data-keys.js';
 import { fieldAad, open, seal } from '../crypto/envelope.js';
 import type { UserHasher } from '../crypto/user-hash.js';
 import type { Embedder } from '../embed/embedder.js';
 import { AppError, ErrorCode, Errors } from '../errors/app-error.js';
-import { CHUNK_AAD_VERSION, sealChunk } from '../memory/chunk-crypto.js';
+import { lifecycleRepository } from '../store/lifecycle-repository.js';
 import { embedTexts } from '../memory/embed-texts.js';
-import { prepareMemory } from '../memory/ingest.js';
+import { prepareMemory, sealChunks } from '../memory/ingest.js';
 import { assertMemoryId, assertMetadata } from '../memory/input-checks.js';
 import type { Memory } from '../memory/memory-service.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -112,19 +111,15 @@ export class UpdateService {
       if (prepared && embeddings) {
         text = prepared.input.text;
         const hash = contentHash(dek, text);
-        const holder = await repo.holderOf(tx, userHash, hash, memoryId);
+        const found = await lifecycleRepository.byContentHash(tx, userHash, hash);
+        const holder = found && found.id !== memoryId ? found : undefined;
         if (holder?.live) throw Errors.duplicateMemory(holder.id);
         // An expired holder is invisible and due for the sweeper: it gives way instead of blocking the text.
-        if (holder) await repo.deleteExpired(tx, userHash, holder.id);
+        if (holder) await lifecycleRepository.deleteIfExpired(tx, userHash, holder.id);
         await repo.deleteChunks(tx, userHash, memoryId);
-        chunkIds = prepared.pieces.map(() => randomUUID());
-        const chunks = prepared.pieces.map((piece, i) => ({
-          id: chunkIds[i]!,
-          ordinal: i,
-          ciphertext: sealChunk(dek, { userHash, memoryId, chunkId: chunkIds[i]!, ordinal: i }, piece),
-          aadVersion: CHUNK_AAD_VERSION,
-          embedding: embeddings[i]!,
-        }));
+        const sealed = sealChunks(dek, userHash, memoryId, prepared.pieces, embeddings);
+        chunkIds = sealed.chunkIds;
+        const { chunks } = sealed;
         await repo.insertChunks(tx, userHash, current, change, chunks, this.deps.embedder.model);
         await this.deps.keywordIndex.write(tx, userHash, dek, prepared.pieces.map((piece, i) => ({ id: chunkIds[i]!, text: piece })));
         change.text = {

@@ -5,6 +5,7 @@ import type { Embedder } from '../embed/embedder.js';
 import { Errors } from '../errors/app-error.js';
 import type { KeywordIndex } from '../search/keyword/keyword-index.js';
 import type { Queryable } from '../store/database.js';
+import type { ChunkInsert } from '../store/memory-repository.js';
 import { insertOrFind, dedupWanted } from '../lifecycle/dedup.js';
 import { contentHash } from '../lifecycle/content-hash.js';
 import { expiryOnIndex, resolveExpiry } from '../lifecycle/expiry.js';
@@ -89,14 +90,7 @@ export async function writeMemory(
 ): Promise<IndexResult> {
   const { input, metadata, pieces } = prepared;
   const memoryId = randomUUID();
-  const chunkIds = pieces.map(() => randomUUID());
-  const chunks = pieces.map((piece, i) => ({
-    id: chunkIds[i]!,
-    ordinal: i,
-    ciphertext: sealChunk(dek, { userHash, memoryId, chunkId: chunkIds[i]!, ordinal: i }, piece),
-    aadVersion: CHUNK_AAD_VERSION,
-    embedding: embeddings[i]!,
-  }));
+  const { chunkIds, chunks } = sealChunks(dek, userHash, memoryId, pieces, embeddings);
   const expiresAt = expiryOnIndex(prepared.expiresAt, deps.lifecycle?.defaultTtlSeconds);
   const memory = {
     id: memoryId,
@@ -114,4 +108,23 @@ export async function writeMemory(
   if ('deduplicated' in at) return at;
   await deps.keywordIndex.write(tx, userHash, dek, pieces.map((text, i) => ({ id: chunkIds[i]!, text })));
   return { memoryId, chunkIds, ...at, expiresAt, deduplicated: false };
+}
+
+/** The chunk rows of a memory's pieces: new ids, sealed under the chunk AAD, with their embeddings. */
+export function sealChunks(
+  dek: Buffer,
+  userHash: string,
+  memoryId: string,
+  pieces: readonly string[],
+  embeddings: readonly number[][],
+): { chunkIds: string[]; chunks: ChunkInsert[] } {
+  const chunkIds = pieces.map(() => randomUUID());
+  const chunks = pieces.map((piece, i) => ({
+    id: chunkIds[i]!,
+    ordinal: i,
+    ciphertext: sealChunk(dek, { userHash, memoryId, chunkId: chunkIds[i]!, ordinal: i }, piece),
+    aadVersion: CHUNK_AAD_VERSION,
+    embedding: embeddings[i]!,
+  }));
+  return { chunkIds, chunks };
 }

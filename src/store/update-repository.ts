@@ -25,20 +25,6 @@ export const updateRepository = {
     return rows[0] && toMemory(rows[0]);
   },
 
-  /** Another memory of the user holding this content hash (live or already expired), if any. */
-  async holderOf(tx: Queryable, userHash: string, contentHash: Buffer, exceptId: string) {
-    const { rows } = await tx.query<{ id: string; live: boolean }>(
-      `SELECT id, ${live()} AS live FROM memories WHERE user_hash = $1 AND content_hash = $2 AND id <> $3`,
-      [userHash, contentHash, exceptId],
-    );
-    return rows[0];
-  },
-
-  /** Deletes a memory that has already expired (invisible to every read; the sweeper's work, done early). */
-  async deleteExpired(tx: Queryable, userHash: string, id: string): Promise<void> {
-    await tx.query(`DELETE FROM memories WHERE user_hash = $1 AND id = $2 AND NOT ${live()}`, [userHash, id]);
-  },
-
   /** Deletes the memory's chunks; their keyword entries and entity mentions go by the cascade. */
   async deleteChunks(tx: Queryable, userHash: string, memoryId: string): Promise<void> {
     await tx.query(`DELETE FROM memory_chunks WHERE user_hash = $1 AND memory_id = $2`, [userHash, memoryId]);
