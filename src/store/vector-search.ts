@@ -58,7 +58,7 @@ export async function vectorCandidates(tx: Queryable, req: CandidateRequest): Pr
   const options = req.options ?? DEFAULT_VECTOR_SEARCH;
   const include = req.include ?? [];
   const span = req.neighbourSpan ?? 0;
-  const first = await fetchRows(tx, req, { exactBelow: options.exactBelow, include, span });
+  const first = await exactRows(tx, req, include, options.exactBelow);
   if (first.userChunks < options.exactBelow) return first;
 
   let nearest = await hnswSearch(tx, req, options);
@@ -68,7 +68,7 @@ export async function vectorCandidates(tx: Queryable, req: CandidateRequest): Pr
   const rows = new Map(nearest.map((h) => [h.chunkId, h]));
   const more = include.filter((id) => !rows.has(id));
   if (more.length === 0 && span < 1) return { nearest, rows, neighbours: new Map() };
-  const extra = await fetchRows(tx, req, { exactBelow: null, include: [...more, ...(span > 0 ? rows.keys() : [])], span });
+  const extra = await rowsById(tx, req, [...more, ...(span > 0 ? rows.keys() : [])], span);
   for (const [id, hit] of extra.rows) if (!rows.has(id)) rows.set(id, hit);
   return { nearest, rows, neighbours: extra.neighbours };
 }
@@ -119,73 +119,106 @@ function searchPredicate(userHash: string, filters: SearchFilters, alias = '') {
 }
 
 /**
- * One statement. With `exactBelow` set: the user's chunks counted up to that bound (an index-only
- * scan of at most exactBelow entries, cheap whatever the user's size), and, only when the count is
- * below it, the exact k nearest matching chunks. Then the rows of those and of the `include` ids,
- * each with its distance and (span > 0) its neighbour ids. A user at or above the bound gets the count
- * alone. With `exactBelow` null: the `include` rows only.
+ * One statement: the user's chunks counted up to `bound` (an index-only scan of at most `bound`
+ * entries, cheap whatever the user's size), and, only when the count is below it, an exact scan of the
+ * user's live chunks: each one's distance, whether it matches the filters, and its place in the user's
+ * timeline (created_at, id). From that scan: the k nearest matching chunks, then the rows of those and
+ * of the `include` ids with their distances and places. A user at or above the bound gets the count
+ * alone.
  *
- * The exact scan orders by `embedding <=> q`, not the indexed expression `embedding::vector(N) <=> q`,
- * so the planner cannot take the HNSW index: it reads the user's rows through (user_hash, created_at,
- * id), filters them and sorts them by true distance. The neighbours are two short scans of that index
- * per row, which stop after `span` entries.
+ * The scan orders by `embedding <=> q`, not the indexed expression `embedding::vector(N) <=> q`, so the
+ * planner cannot take the HNSW index: it reads the user's rows through (user_hash, created_at, id) and
+ * computes each distance once. The places give the neighbours in JS (neighboursByPlace): a window
+ * over the rows the scan reads anyway, instead of two index scans per returned row.
  */
-async function fetchRows(
+async function exactRows(
   tx: Queryable,
   req: CandidateRequest,
-  opts: { exactBelow: number | null; include: readonly string[]; span: number },
+  include: readonly string[],
+  bound: number,
 ): Promise<CandidateRows & { userChunks: number }> {
-  const { where, params } = searchPredicate(req.userHash, req.filters, 'm.');
+  const params: unknown[] = [req.userHash];
   const add = (value: unknown) => `$${params.push(value)}`;
+  const matches = filterConditions(req.filters, params, 'm.').join(' AND ');
   const d = Math.trunc(req.dimensions);
   const q = add(vectorLiteral(req.embedding));
-  const include = add(opts.include);
-  const exact = opts.exactBelow !== null;
-  const bound = exact ? add(opts.exactBelow) : '';
-  const count = exact
-    ? `SELECT count(*)::int AS n FROM (SELECT 1 FROM memory_chunks WHERE user_hash = $1 LIMIT ${bound}) s`
-    : `SELECT 0 AS n`;
-  const nearest = exact
-    ? `SELECT m.id FROM memory_chunks m, q
-        WHERE ${where} AND (SELECT n FROM cnt) < ${bound}
-        ORDER BY m.embedding <=> q.v, m.id LIMIT ${add(req.k)}`
-    : `SELECT NULL::uuid AS id WHERE false`;
-  const span = opts.span > 0 ? add(opts.span) : null;
-  const neighbours =
-    span === null
-      ? 'NULL::text[]'
-      : `ARRAY(
-           (SELECT b.id::text FROM memory_chunks b
-             WHERE b.user_hash = $1 AND (b.created_at, b.id) < (c.created_at, c.id) AND ${live('b.')}
-             ORDER BY b.created_at DESC, b.id DESC LIMIT ${span})
-           UNION ALL
-           (SELECT a.id::text FROM memory_chunks a
-             WHERE a.user_hash = $1 AND (a.created_at, a.id) > (c.created_at, c.id) AND ${live('a.')}
-             ORDER BY a.created_at, a.id LIMIT ${span}))`;
-  const gate = exact ? `AND (SELECT n FROM cnt) < ${bound}` : '';
-  const { rows } = await tx.query<Omit<DbHit, 'id'> & { id: string | null; n: number; nearest: boolean; neighbours: string[] | null }>(
-    `WITH q AS (SELECT ${q}::vector(${d}) AS v),
-          cnt AS (${count}),
-          nearest AS (${nearest}),
-          picked AS MATERIALIZED (
-            SELECT c.${HIT_COLUMNS.split(', ').join(', c.')}, c.embedding <=> q.v AS distance,
-                   c.id IN (SELECT id FROM nearest) AS nearest
-              FROM memory_chunks c, q
-             WHERE c.user_hash = $1 ${gate}
-               AND c.id = ANY(ARRAY(SELECT id FROM nearest UNION SELECT unnest(${include}::uuid[])))
+  const ids = add(include);
+  const limit = add(bound);
+  const { rows } = await tx.query<Omit<DbHit, 'id'> & { id: string | null; n: number; nearest: boolean; place: string }>(
+    `WITH cnt AS (
+            SELECT count(*)::int AS n FROM (SELECT 1 FROM memory_chunks WHERE user_hash = $1 LIMIT ${limit}) s
+          ),
+          scan AS MATERIALIZED (
+            SELECT m.id, m.embedding <=> ${q}::vector(${d}) AS distance, ${matches} AS matches,
+                   row_number() OVER (ORDER BY m.created_at, m.id) AS place
+              FROM memory_chunks m
+             WHERE m.user_hash = $1 AND ${live('m.')} AND (SELECT n FROM cnt) < ${limit}
+          ),
+          nearest AS (
+            SELECT id FROM scan WHERE matches ORDER BY distance, id LIMIT ${add(req.k)}
+          ),
+          picked AS (
+            SELECT c.${HIT_COLUMNS.split(', ').join(', c.')}, s.distance, s.place,
+                   s.id IN (SELECT id FROM nearest) AS nearest
+              FROM scan s JOIN memory_chunks c ON c.id = s.id
+             WHERE c.user_hash = $1
+               AND (s.id IN (SELECT id FROM nearest) OR s.id = ANY(${ids}::uuid[]))
           )
-     SELECT cnt.n, r.* FROM cnt LEFT JOIN (SELECT c.*, ${neighbours} AS neighbours FROM picked c) r ON true`,
+     SELECT cnt.n, r.* FROM cnt LEFT JOIN picked r ON true`,
     params,
   );
   const userChunks = rows[0]?.n ?? 0;
-  const found = rows.filter((r) => r.id !== null) as (DbHit & { nearest: boolean; neighbours: string[] | null })[];
+  const found = rows.filter((r) => r.id !== null) as (DbHit & { nearest: boolean; place: string })[];
   const byDistance = found.filter((r) => r.nearest).sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1));
+  const span = req.neighbourSpan ?? 0;
   return {
     userChunks,
     nearest: byDistance.map(toHit),
     rows: new Map(found.map((r) => [r.id, toHit(r)])),
-    neighbours: new Map(found.filter((r) => r.neighbours).map((r) => [r.id, r.neighbours!])),
+    neighbours: span > 0 ? neighboursByPlace(found.map((r) => ({ id: r.id, place: Number(r.place) })), span) : new Map(),
   };
+}
+
+/**
+ * Each row's neighbours among the rows: those whose place in the user's timeline is at most `span`
+ * away. The places number every live chunk of the user, so a chunk between two rows that was not
+ * fetched still counts in the distance, as in the per-row scans of rowsById.
+ */
+export function neighboursByPlace(rows: readonly { id: string; place: number }[], span: number): Map<string, string[]> {
+  const sorted = [...rows].sort((a, b) => a.place - b.place);
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < sorted.length; i++) {
+    const near: string[] = [];
+    for (let j = i - 1; j >= 0 && sorted[i]!.place - sorted[j]!.place <= span; j--) near.push(sorted[j]!.id);
+    for (let j = i + 1; j < sorted.length && sorted[j]!.place - sorted[i]!.place <= span; j++) near.push(sorted[j]!.id);
+    out.set(sorted[i]!.id, near);
+  }
+  return out;
+}
+
+/**
+ * The index path's second statement: the rows of `ids` with their distances and, when span > 0, the
+ * ids of the `span` live chunks written just before and just after each (two short scans of the
+ * (user_hash, created_at, id) index per row, each stopping after `span` entries), kept to the rows
+ * returned, as on the exact path.
+ */
+async function rowsById(tx: Queryable, req: CandidateRequest, ids: readonly string[], span: number): Promise<CandidateRows> {
+  const params: unknown[] = [req.userHash, vectorLiteral(req.embedding), ids];
+  const d = Math.trunc(req.dimensions);
+  const around = (alias: string, cmp: '<' | '>', dir: string) =>
+    `(SELECT ${alias}.id::text FROM memory_chunks ${alias}
+       WHERE ${alias}.user_hash = $1 AND (${alias}.created_at, ${alias}.id) ${cmp} (c.created_at, c.id) AND ${live(`${alias}.`)}
+       ORDER BY ${alias}.created_at ${dir}, ${alias}.id ${dir} LIMIT $4)`;
+  const neighbours = span > 0 ? `ARRAY(${around('b', '<', 'DESC')} UNION ALL ${around('a', '>', 'ASC')})` : 'NULL::text[]';
+  if (span > 0) params.push(span);
+  const { rows } = await tx.query<DbHit & { neighbours: string[] | null }>(
+    `SELECT c.${HIT_COLUMNS.split(', ').join(', c.')}, c.embedding <=> $2::vector(${d}) AS distance, ${neighbours} AS neighbours
+       FROM memory_chunks c WHERE c.user_hash = $1 AND c.id = ANY($3::uuid[])`,
+    params,
+  );
+  const rowMap = new Map(rows.map((r) => [r.id, toHit(r)]));
+  const kept = (list: string[] | null) => (list ?? []).filter((id) => rowMap.has(id));
+  return { nearest: [], rows: rowMap, neighbours: new Map(span > 0 ? rows.map((r) => [r.id, kept(r.neighbours)]) : []) };
 }
 
 /**

@@ -140,7 +140,7 @@ describe('filtered vector search keeps k results', () => {
     expect(hits.map((h) => h.chunkId)).toEqual(await exact(SMALL));
   });
 
-  it('fetches the keyword candidates and every row\'s neighbours with the nearest, on the exact and the index path', async () => {
+  it('fetches the keyword candidates and every row\'s neighbours among them with the nearest, on the exact and the index path', async () => {
     // The farthest chunks stand in for keyword candidates the vector side would not find itself.
     const far = (await exact(SMALL, 'true', SMALL_CHUNKS)).slice(-5);
     const { rows: truth } = await owner.query<{ id: string; distance: number; around: (string | null)[] }>(
@@ -150,6 +150,9 @@ describe('filtered vector search keeps k results', () => {
       [SMALL, `[${QUERY.join(',')}]`],
     );
     const byId = new Map(truth.map((r) => [r.id, r]));
+    // And the timeline neighbours of the nearest, so that most rows have neighbours among the rows.
+    const nearestIds = await exact(SMALL);
+    const include = [...new Set([...far, ...nearestIds.flatMap((id) => byId.get(id)!.around.filter((n): n is string => n !== null))])];
     for (const exactBelow of [SMALL_CHUNKS + 1, DEFAULT_VECTOR_SEARCH.exactBelow]) {
       const found = await db.withTenant(SMALL, (tx) =>
         vectorCandidates(tx, {
@@ -159,16 +162,18 @@ describe('filtered vector search keeps k results', () => {
           k: K,
           filters: {},
           options: { ...DEFAULT_VECTOR_SEARCH, exactBelow },
-          include: far,
+          include,
           neighbourSpan: 2,
         }),
       );
       expect(found.nearest.map((h) => h.chunkId)).toEqual(await exact(SMALL));
-      expect(new Set(found.rows.keys())).toEqual(new Set([...found.nearest.map((h) => h.chunkId), ...far]));
+      expect(new Set(found.rows.keys())).toEqual(new Set([...found.nearest.map((h) => h.chunkId), ...include]));
+      expect(nearestIds.every((id) => (found.neighbours.get(id) ?? []).length >= 2)).toBe(true);
       for (const [id, hit] of found.rows) {
         const want = byId.get(id)!;
         expect(hit.score).toBeCloseTo(1 - Number(want.distance), 6);
-        expect(new Set(found.neighbours.get(id))).toEqual(new Set(want.around.filter((n) => n !== null)));
+        // Neighbours are reported among the rows returned (the candidates), as places in the timeline.
+        expect(new Set(found.neighbours.get(id))).toEqual(new Set(want.around.filter((n) => n !== null && found.rows.has(n))));
       }
     }
   });
