@@ -5,6 +5,20 @@ import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { isRlsViolation, type Database, type DatabaseObserver, type Queryable } from './database.js';
 import { enterTenant } from './tenant-context.js';
 
+const BYTEA = 17;
+/**
+ * bytea in and out through Buffer's hex codec. PGlite's own converters go byte by byte (parseInt of
+ * each pair, an array of strings joined): 81 ciphertexts of a query took about 4.6 ms to parse, more
+ * than the statement itself (docs/BENCHMARKS.md, "Query speed"). Reads return a Buffer, as pg does.
+ */
+const BYTEA_PARSERS = { [BYTEA]: (value: string) => Buffer.from(value.slice(2), 'hex') };
+const BYTEA_SERIALIZERS = {
+  [BYTEA]: (value: unknown) => {
+    if (!(value instanceof Uint8Array)) throw new TypeError('bytea parameters must be a Uint8Array');
+    return `\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`;
+  },
+};
+
 /**
  * Embedded PostgreSQL (WASM) with pgvector: the same schema, migrations and RLS as the server.
  * One connection; PGlite serialises transactions on it. `memory://` keeps it in memory only.
@@ -22,7 +36,7 @@ export async function openPGlite(
   }
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create({ dataDir, extensions: { vector } });
+    pglite = await PGlite.create({ dataDir, extensions: { vector }, parsers: BYTEA_PARSERS, serializers: BYTEA_SERIALIZERS });
   } catch (err) {
     await lock?.release();
     throw err;
