@@ -1,5 +1,5 @@
 import type { Queryable } from './database.js';
-import { vectorLiteral } from './vector-literal.js';
+import { vectorParam } from './vector-literal.js';
 
 /**
  * SQL for memories and their chunks. Every statement also filters on user_hash: RLS is the
@@ -205,7 +205,7 @@ export async function insertChunkRows(
         memory.id,
         chunk.ordinal,
         chunk.ciphertext,
-        vectorLiteral(chunk.embedding),
+        vectorParam(chunk.embedding),
         embeddingModel,
         memory.source,
         JSON.stringify(memory.metadata),

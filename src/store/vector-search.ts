@@ -1,5 +1,5 @@
-import type { Queryable } from './database.js';
-import { vectorLiteral } from './vector-literal.js';
+import { queryPrepared, type Queryable } from './database.js';
+import { vectorParam } from './vector-literal.js';
 import { filterConditions, live, type ChunkHit, type SearchFilters } from './memory-repository.js';
 
 /**
@@ -141,10 +141,12 @@ async function exactRows(
   const add = (value: unknown) => `$${params.push(value)}`;
   const matches = filterConditions(req.filters, params, 'm.').join(' AND ');
   const d = Math.trunc(req.dimensions);
-  const q = add(vectorLiteral(req.embedding));
+  const q = add(vectorParam(req.embedding));
   const ids = add(include);
   const limit = add(bound);
-  const { rows } = await tx.query<Omit<DbHit, 'id'> & { id: string | null; n: number; nearest: boolean; place: string }>(
+  const { rows } = await queryPrepared<Omit<DbHit, 'id'> & { id: string | null; n: number; nearest: boolean; place: string }>(
+    tx,
+    'vector_exact',
     `WITH cnt AS (
             SELECT count(*)::int AS n FROM (SELECT 1 FROM memory_chunks WHERE user_hash = $1 LIMIT ${limit}) s
           ),
@@ -203,7 +205,7 @@ export function neighboursByPlace(rows: readonly { id: string; place: number }[]
  * returned, as on the exact path.
  */
 async function rowsById(tx: Queryable, req: CandidateRequest, ids: readonly string[], span: number): Promise<CandidateRows> {
-  const params: unknown[] = [req.userHash, vectorLiteral(req.embedding), ids];
+  const params: unknown[] = [req.userHash, vectorParam(req.embedding), ids];
   const d = Math.trunc(req.dimensions);
   const around = (alias: string, cmp: '<' | '>', dir: string) =>
     `(SELECT ${alias}.id::text FROM memory_chunks ${alias}
@@ -245,7 +247,7 @@ async function hnswSearch(tx: Queryable, req: CandidateRequest, options: VectorS
          FROM memory_chunks WHERE ${where}
         ORDER BY ${distance} LIMIT $${n + 2}
      ) hits ORDER BY distance, id`,
-    [...params, vectorLiteral(req.embedding), req.k],
+    [...params, vectorParam(req.embedding), req.k],
   );
   if (steer) await tx.query(`SELECT set_config('enable_sort', 'on', true)`);
   return rows.map(toHit);
@@ -259,7 +261,7 @@ async function exactSearch(tx: Queryable, req: CandidateRequest): Promise<ChunkH
     `SELECT ${HIT_COLUMNS}, (embedding <=> $${n + 1}::vector(${Math.trunc(req.dimensions)})) AS distance
        FROM memory_chunks WHERE ${where}
       ORDER BY distance, id LIMIT $${n + 2}`,
-    [...params, vectorLiteral(req.embedding), req.k],
+    [...params, vectorParam(req.embedding), req.k],
   );
   return rows.map(toHit);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { vectorLiteral } from '../../src/store/vector-literal.js';
+import { vectorBinary, vectorLiteral, vectorParam } from '../../src/store/vector-literal.js';
 
 describe('vectorLiteral', () => {
   it('names the same float4 as the full value, for every component, in fewer characters', () => {
@@ -16,5 +16,19 @@ describe('vectorLiteral', () => {
     // (=== : -0 is written as 0, the same float for cosine distance and for pgvector's equality.)
     parts.forEach((p, i) => expect(Math.fround(p) === Math.fround(values[i]!), `component ${i}: ${p} vs ${values[i]}`).toBe(true));
     expect(literal.length).toBeLessThan(`[${values.join(',')}]`.length * 0.8);
+  });
+});
+
+describe('vectorParam', () => {
+  it('binds pgvector\'s binary form for pg (dimensions, then big-endian float4s) and the literal as text', () => {
+    const values = [0.1, -2.5, 1 / 3, 1e-38, -0, 3.4e38];
+    const param = vectorParam(values);
+    const bin = param.toPostgres();
+    expect(bin.length).toBe(4 + 4 * values.length);
+    expect(bin.readInt16BE(0)).toBe(values.length);
+    expect(bin.readInt16BE(2)).toBe(0);
+    values.forEach((v, i) => expect(Object.is(bin.readFloatBE(4 + 4 * i), Math.fround(v))).toBe(true));
+    expect(String(param)).toBe(vectorLiteral(values));
+    expect(vectorBinary(values).equals(bin)).toBe(true);
   });
 });
