@@ -1,4 +1,4 @@
-import type { Queryable } from './database.js';
+import { queryPrepared, type Queryable } from './database.js';
 import { filterConditions, type SearchFilters } from './memory-repository.js';
 
 /**
@@ -84,7 +84,9 @@ export const keywordRepository = {
     const params = options.bm25 ?? BM25_DEFAULTS;
     const args: unknown[] = [userHash, queryTerms, limit, params.k1, params.b];
     const where = ['c.user_hash = $1', ...filterConditions(filters, args, 'c.')];
-    const { rows } = await tx.query<{ id: string | null; score: number; n: number; df: Record<string, number> | null }>(
+    const { rows } = await queryPrepared<{ id: string | null; score: number; n: number; df: Record<string, number> | null }>(
+      tx,
+      'keyword_bm25',
       `WITH stats AS (
          SELECT count(*)::float8 AS n, COALESCE(avg(term_count), 0)::float8 AS avgdl
            FROM keyword_docs WHERE user_hash = $1

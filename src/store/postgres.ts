@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { APP_ROLE, isRlsViolation, type Database, type DatabaseObserver, type Queryable } from './database.js';
 import { isConnectionFailure, toUnavailable } from './pg-errors.js';
@@ -14,6 +15,22 @@ export interface PostgresTimeouts {
 }
 
 export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 5000, statementMs: 30_000, idleInTransactionMs: 60_000 };
+
+/**
+ * The client as the domain sees it: plain queries, and prepared statements named after what they are
+ * and a digest of their text (pg refuses one name for two texts on a connection; it parses each name
+ * once per connection and the server keeps it until the connection closes).
+ */
+function tenantQueryable(client: pg.PoolClient): Queryable {
+  // pg's own signatures (rows typed QueryResultRow) are wider than Queryable's; the client is one.
+  const plain: Queryable = client;
+  const byConfig = client as unknown as { query<R>(config: pg.QueryConfig): Promise<{ rows: R[] }> };
+  return {
+    query: (sql, params) => plain.query(sql, params),
+    prepared: (name, sql, params) =>
+      byConfig.query({ name: `engram_${name}_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`, text: sql, values: params }),
+  };
+}
 
 /** How much longer than statement_timeout the client waits on a socket that says nothing (a dead peer). */
 const CLIENT_GRACE_MS = 5000;
@@ -72,7 +89,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
     client.on('error', onError);
     try {
       await client.query(beginTenantScript(userHash));
-      const result = await fn(client);
+      const result = await fn(tenantQueryable(client));
       await client.query('COMMIT');
       return result;
     } catch (err) {

@@ -191,7 +191,7 @@ describe(`row-level security (${backend()})`, () => {
     });
     expect(after).toEqual([B]);
     // Outside any tenant transaction the setting is gone and the role is back to the login.
-    const q = h.db.kind === 'postgres' ? (h.db as unknown as { pool: pg.Pool }).pool : (h.owner as Queryable);
+    const q: Queryable = h.db.kind === 'postgres' ? (h.db as unknown as { pool: pg.Pool }).pool : (h.owner as Queryable);
     const { rows } = await q.query<{ tenant: string | null; role: string }>(
       `SELECT current_setting('app.user_hash', true) AS tenant, current_user AS role`,
     );
