@@ -147,8 +147,10 @@ export class GuardedReranker {
         reject(error);
       }, timeoutMs);
     });
+    let answered = false;
     try {
       const scores = await Promise.race([reranker.rerank(query, candidates, controller.signal), deadline]);
+      answered = true;
       // A reranker that blocks the event loop resolves before the timer can fire: late is late.
       if (performance.now() - started > timeoutMs) throw new RerankTimeoutError(timeoutMs);
       if (!Array.isArray(scores) || scores.length !== candidates.length || !scores.every((s) => Number.isFinite(s))) {
@@ -157,7 +159,9 @@ export class GuardedReranker {
       return scores;
     } finally {
       clearTimeout(timer);
-      controller.abort(); // releases anything the reranker still holds on to (a no-op once it answered)
+      // A reranker that failed may still hold a request open: the abort releases it. One that
+      // answered holds nothing (and an abort costs an event and an exception object per query).
+      if (!answered) controller.abort();
       this.options.metrics?.rerankLatency.observe(performance.now() - started);
     }
   }

@@ -24,9 +24,33 @@ function wantedWords(query: string): Set<string> {
 /** The share of `wanted` found verbatim among the words of `text`. */
 function shareFound(wanted: ReadonlySet<string>, text: string): number {
   if (wanted.size === 0) return 0;
-  const found = new Set<string>();
-  for (const m of text.normalize('NFKC').toLowerCase().matchAll(WORD)) if (wanted.has(m[0])) found.add(m[0]);
-  return found.size / wanted.size;
+  const hay = text.normalize('NFKC').toLowerCase();
+  let found = 0;
+  for (const word of wanted) if (containsWord(hay, word)) found++;
+  return found / wanted.size;
+}
+
+const WORD_CHAR = /^[\p{L}\p{N}]$/u;
+
+/**
+ * Whether `word` (letters and digits only) occurs in `hay` as a whole word: a run of letters and
+ * digits equal to it, as WORD would split the text. A search for the few wanted words instead of
+ * splitting every candidate into words: the Unicode word regex over 30 texts cost about 0.4 ms a query.
+ */
+function containsWord(hay: string, word: string): boolean {
+  for (let at = hay.indexOf(word); at !== -1; at = hay.indexOf(word, at + 1)) {
+    const end = at + word.length;
+    const after = hay.codePointAt(end);
+    if (after !== undefined && WORD_CHAR.test(String.fromCodePoint(after))) continue;
+    if (at > 0) {
+      // The code point ending just before `at` (a low surrogate belongs to the pair before it).
+      const low = hay.charCodeAt(at - 1);
+      const before = low >= 0xdc00 && low <= 0xdfff && at > 1 ? hay.codePointAt(at - 2)! : low;
+      if (WORD_CHAR.test(String.fromCodePoint(before))) continue;
+    }
+    return true;
+  }
+  return false;
 }
 
 export function exactWordShare(query: string, text: string): number {

@@ -23,6 +23,32 @@ describe('offline reranker', () => {
     expect(exactWordShare('a b c', 'a b c')).toBe(0);
   });
 
+  it('finds whole words only, as splitting the text into words would, across scripts and punctuation', () => {
+    // The reference: split the text into runs of letters and digits, as the reranker once did.
+    const WORD = /[\p{L}\p{N}]+/gu;
+    const words = (t: string) => [...t.normalize('NFKC').toLowerCase().matchAll(WORD)].map((m) => m[0]);
+    const reference = (query: string, text: string) => {
+      const wanted = new Set(words(query).filter((w) => w.length >= 4));
+      if (wanted.size === 0) return 0;
+      const have = new Set(words(text));
+      return [...wanted].filter((w) => have.has(w)).length / wanted.size;
+    };
+    const cases: [string, string][] = [
+      ['painting sunsets', 'repainting the sunsets, painting2 and painting.'],
+      ['painting', 'paintings only'],
+      ['painting', 'xpainting painting'],
+      ['Straße Zürich', 'ich wohne in der STRASSE zürich'],
+      ['café', 'Cafe\u0301 au lait at the café'],
+      ['𝒜bcd wxyz', 'the 𝒜bcd and 𝒜wxyz'],
+      ['ＦＵＬＬ width', 'full-width text'],
+      ['2024 report', 'the 2024-report and 12024'],
+      ['naïve', 'naïveté and naïve'],
+      ['word', ''],
+    ];
+    for (const [query, text] of cases) expect(exactWordShare(query, text), `${query} | ${text}`).toBe(reference(query, text));
+    expect(exactWordShare('painting sunsets', 'painting at sunset')).toBe(0.5);
+  });
+
   it('adds the exact-word bonus to the retrieval score', async () => {
     const r = new OfflineReranker({ exactWordWeight: 0.1 });
     const base = { memoryId: 'm', createdAt: new Date(0), metadata: {} };
