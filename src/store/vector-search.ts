@@ -1,5 +1,5 @@
 import { queryPrepared, type Queryable } from './database.js';
-import { vectorParam } from './vector-literal.js';
+import { cosineQueryParam } from './vector-literal.js';
 import { filterConditions, live, type ChunkHit, type SearchFilters } from './memory-repository.js';
 
 /**
@@ -123,8 +123,8 @@ function searchPredicate(userHash: string, filters: SearchFilters, alias = '') {
  * entries, cheap whatever the user's size), and, only when the count is below it, an exact scan of the
  * user's live chunks: each one's distance, whether it matches the filters, and its place in the user's
  * timeline (created_at, id). From that scan: the k nearest matching chunks, then the rows of those and
- * of the `include` ids with their distances and places. A user at or above the bound gets the count
- * alone.
+ * of the `include` ids with their distances and places (packed: see PackedRow). A user at or above
+ * the bound gets the count alone.
  *
  * The scan orders by `embedding <=> q`, not the indexed expression `embedding::vector(N) <=> q`, so the
  * planner cannot take the HNSW index: it reads the user's rows through (user_hash, created_at, id) and
@@ -141,10 +141,10 @@ async function exactRows(
   const add = (value: unknown) => `$${params.push(value)}`;
   const matches = filterConditions(req.filters, params, 'm.').join(' AND ');
   const d = Math.trunc(req.dimensions);
-  const q = add(vectorParam(req.embedding));
+  const q = add(cosineQueryParam(req.embedding));
   const ids = add(include);
   const limit = add(bound);
-  const { rows } = await queryPrepared<Omit<DbHit, 'id'> & { id: string | null; n: number; nearest: boolean; place: string }>(
+  const { rows } = await queryPrepared<{ n: number; found: PackedRow[] | null }>(
     tx,
     'vector_exact',
     `WITH cnt AS (
@@ -158,26 +158,51 @@ async function exactRows(
           ),
           nearest AS (
             SELECT id FROM scan WHERE matches ORDER BY distance, id LIMIT ${add(req.k)}
-          ),
-          picked AS (
-            SELECT c.${HIT_COLUMNS.split(', ').join(', c.')}, s.distance, s.place,
-                   s.id IN (SELECT id FROM nearest) AS nearest
-              FROM scan s JOIN memory_chunks c ON c.id = s.id
-             WHERE c.user_hash = $1
-               AND (s.id IN (SELECT id FROM nearest) OR s.id = ANY(${ids}::uuid[]))
           )
-     SELECT cnt.n, r.* FROM cnt LEFT JOIN picked r ON true`,
+     SELECT cnt.n, (
+              SELECT json_agg(json_build_array(c.id, c.memory_id, c.ordinal, encode(c.ciphertext, 'base64'), c.source,
+                                               c.metadata, c.created_at, s.distance, s.place, s.id IN (SELECT id FROM nearest)))
+                FROM scan s JOIN memory_chunks c ON c.id = s.id
+               WHERE c.user_hash = $1
+                 AND (s.id IN (SELECT id FROM nearest) OR s.id = ANY(${ids}::uuid[]))
+            ) AS found
+       FROM cnt`,
     params,
   );
   const userChunks = rows[0]?.n ?? 0;
-  const found = rows.filter((r) => r.id !== null) as (DbHit & { nearest: boolean; place: string })[];
+  const found = (rows[0]?.found ?? []).map(unpack);
   const byDistance = found.filter((r) => r.nearest).sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1));
   const span = req.neighbourSpan ?? 0;
   return {
     userChunks,
     nearest: byDistance.map(toHit),
     rows: new Map(found.map((r) => [r.id, toHit(r)])),
-    neighbours: span > 0 ? neighboursByPlace(found.map((r) => ({ id: r.id, place: Number(r.place) })), span) : new Map(),
+    neighbours: span > 0 ? neighboursByPlace(found, span) : new Map(),
+  };
+}
+
+/**
+ * A row of the exact statement, packed: id, memory_id, ordinal, ciphertext (base64), source,
+ * metadata, created_at (ISO 8601), distance, place, nearest. The rows come back as one JSON value
+ * rather than 81 rows of 10 columns: on PGlite every column of every row costs its own buffer copy
+ * and parser call in JS (about 2 ms a query here), one JSON text costs one; on PostgreSQL the two are
+ * about even (docs/BENCHMARKS.md, "Query speed").
+ */
+type PackedRow = [string, string, number, string, string | null, Record<string, unknown>, string, number, number, boolean];
+
+function unpack(r: PackedRow): DbHit & { nearest: boolean; place: number } {
+  const [id, memoryId, ordinal, ciphertext, source, metadata, createdAt, distance, place, nearest] = r;
+  return {
+    id,
+    memory_id: memoryId,
+    ordinal,
+    ciphertext: Buffer.from(ciphertext, 'base64'),
+    source,
+    metadata,
+    created_at: new Date(createdAt),
+    distance,
+    place,
+    nearest,
   };
 }
 
@@ -205,7 +230,7 @@ export function neighboursByPlace(rows: readonly { id: string; place: number }[]
  * returned, as on the exact path.
  */
 async function rowsById(tx: Queryable, req: CandidateRequest, ids: readonly string[], span: number): Promise<CandidateRows> {
-  const params: unknown[] = [req.userHash, vectorParam(req.embedding), ids];
+  const params: unknown[] = [req.userHash, cosineQueryParam(req.embedding), ids];
   const d = Math.trunc(req.dimensions);
   const around = (alias: string, cmp: '<' | '>', dir: string) =>
     `(SELECT ${alias}.id::text FROM memory_chunks ${alias}
@@ -247,7 +272,7 @@ async function hnswSearch(tx: Queryable, req: CandidateRequest, options: VectorS
          FROM memory_chunks WHERE ${where}
         ORDER BY ${distance} LIMIT $${n + 2}
      ) hits ORDER BY distance, id`,
-    [...params, vectorParam(req.embedding), req.k],
+    [...params, cosineQueryParam(req.embedding), req.k],
   );
   if (steer) await tx.query(`SELECT set_config('enable_sort', 'on', true)`);
   return rows.map(toHit);
@@ -261,7 +286,7 @@ async function exactSearch(tx: Queryable, req: CandidateRequest): Promise<ChunkH
     `SELECT ${HIT_COLUMNS}, (embedding <=> $${n + 1}::vector(${Math.trunc(req.dimensions)})) AS distance
        FROM memory_chunks WHERE ${where}
       ORDER BY distance, id LIMIT $${n + 2}`,
-    [...params, vectorParam(req.embedding), req.k],
+    [...params, cosineQueryParam(req.embedding), req.k],
   );
   return rows.map(toHit);
 }
