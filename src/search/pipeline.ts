@@ -6,7 +6,7 @@ import { vectorCandidates, type VectorSearchOptions } from '../store/vector-sear
 import { CONTEXT_DEFAULTS, spreadContext, type ContextParams } from './context.js';
 import { bm25Ceiling, fuse, FUSION_DEFAULTS, type Candidate, type FusionParams, type KeywordSide } from './fusion.js';
 import { blindQuery, keywordKey } from './keyword/blind-terms.js';
-import { rerankStage, type RerankRunner } from './rerank/stage.js';
+import { reachable, rerankStage, type RerankRunner } from './rerank/stage.js';
 
 /**
  * Hybrid retrieval, one tenant transaction: keyword candidates (blind BM25 index, one SQL statement:
@@ -116,9 +116,11 @@ export class SearchPipeline {
     let candidates: Candidate[] = fuse(vector.nearest, keyword, this.params.fusion);
     if (candidates.length === 0) return { hits: [], reranked: false };
     if (context.weight > 0) candidates = spreadContext(candidates, vector.neighbours, context);
-    // Decrypt only what can still reach the answer: the top k, or the reranker's depth.
+    // Decrypt only what can still reach the answer: the top k, or what of the reranker's depth its
+    // bound leaves in reach.
     const reranking = req.reranker !== undefined && req.reranker.enabled !== false;
     candidates = candidates.slice(0, reranking ? Math.max(req.k, this.params.rerankDepth) : req.k);
+    if (reranking) candidates = [...reachable(candidates, req.k, req.reranker!.maxLift)];
     const texts = candidates.map((c) =>
       openChunk(req.dek, { userHash: req.userHash, memoryId: c.hit.memoryId, chunkId: c.hit.chunkId, ordinal: c.hit.ordinal }, c.hit.ciphertext),
     );

@@ -105,6 +105,11 @@ export class GuardedReranker {
     return this.breaker !== null && !this.breaker.isShutdown;
   }
 
+  /** The reranker's bound on how far it lifts a score (Reranker.maxLift), when it has one. */
+  get maxLift(): number | undefined {
+    return this.reranker?.maxLift;
+  }
+
   get name(): string {
     return this.reranker?.name ?? 'none';
   }

@@ -62,6 +62,11 @@ export class OfflineReranker implements Reranker {
 
   constructor(private readonly params: OfflineRerankerParams = OFFLINE_RERANK_DEFAULTS) {}
 
+  /** The score is fused + weight · share, share in [0, 1]. */
+  get maxLift(): number | undefined {
+    return this.params.exactWordWeight >= 0 ? this.params.exactWordWeight : undefined;
+  }
+
   async rerank(query: string, candidates: readonly RerankCandidate[], signal: AbortSignal): Promise<number[]> {
     signal.throwIfAborted();
     const wanted = wantedWords(query);

@@ -11,5 +11,11 @@ export interface RerankCandidate {
 /** Scores candidates for a query: one score per candidate, same order, higher is better. */
 export interface Reranker {
   readonly name: string;
+  /**
+   * Set when the reranker only ever lifts: each score lies between the candidate's fused score and
+   * that plus maxLift. The pipeline then decrypts and hands over only the candidates that can still
+   * reach the top k (see reachable in stage.ts). Absent: any score is possible (an external model).
+   */
+  readonly maxLift?: number;
   rerank(query: string, candidates: readonly RerankCandidate[], signal: AbortSignal): Promise<number[]>;
 }

@@ -6,12 +6,15 @@ import type { RerankCandidate, Reranker } from './reranker.js';
 export interface RerankRunner {
   /** False when it never reranks (disabled): the pipeline then decrypts only the top k. */
   readonly enabled?: boolean;
+  /** Reranker.maxLift of the reranker behind it. */
+  readonly maxLift?: number;
   rerank(query: string, candidates: readonly RerankCandidate[]): Promise<{ reranked: true; scores: number[] } | { reranked: false }>;
 }
 
 /** A reranker called directly, without budget or breaker (tests, tools): a failure reads as not reranked. */
 export function unguarded(reranker: Reranker): RerankRunner {
   return {
+    maxLift: reranker.maxLift,
     async rerank(query, candidates) {
       try {
         return { reranked: true, scores: await reranker.rerank(query, candidates, new AbortController().signal) };
@@ -20,6 +23,20 @@ export function unguarded(reranker: Reranker): RerankRunner {
       }
     },
   };
+}
+
+/**
+ * The candidates (in fused order) that can still be among the top k after a reranker that lifts a
+ * score by at most `maxLift`: the first k, and after them those whose fused score plus maxLift reaches
+ * the k-th fused score. Any other candidate ends below at least k others, whatever the reranker says,
+ * so it need not be decrypted or reranked; the answer is the same.
+ */
+export function reachable(candidates: readonly Candidate[], k: number, maxLift: number | undefined): readonly Candidate[] {
+  if (maxLift === undefined || !(maxLift >= 0) || candidates.length <= k) return candidates;
+  const kth = candidates[k - 1]!.scores.fused;
+  let end = k;
+  while (end < candidates.length && candidates[end]!.scores.fused + maxLift >= kth) end++;
+  return candidates.slice(0, end);
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fuse } from '../../../src/search/fusion.js';
 import { exactWordShare, OfflineReranker } from '../../../src/search/rerank/offline-reranker.js';
 import type { Reranker } from '../../../src/search/rerank/reranker.js';
-import { rerankStage, unguarded } from '../../../src/search/rerank/stage.js';
+import { reachable, rerankStage, unguarded } from '../../../src/search/rerank/stage.js';
 import type { ChunkHit } from '../../../src/store/memory-repository.js';
 
 const hit = (id: string, score: number): ChunkHit => ({
@@ -97,6 +97,41 @@ describe('rerank stage', () => {
         ['a', 0.6, null],
         ['b', 0.5, null],
       ]);
+    }
+  });
+});
+
+describe('reachable', () => {
+  const cand = (id: string, fused: number) => ({ hit: hit(id, fused), scores: { vector: fused, keyword: null, fused } });
+
+  it('keeps the first k and those within maxLift of the k-th fused score', () => {
+    const list = [cand('a', 0.9), cand('b', 0.8), cand('c', 0.76), cand('d', 0.75), cand('e', 0.7)];
+    expect(reachable(list, 2, 0.05).map((c) => c.hit.chunkId)).toEqual(['a', 'b', 'c', 'd']);
+    expect(reachable(list, 2, 0).map((c) => c.hit.chunkId)).toEqual(['a', 'b']);
+    expect(reachable(list, 2, undefined)).toHaveLength(5);
+    expect(reachable(list, 9, 0.01)).toHaveLength(5);
+  });
+
+  it('changes no answer of the offline reranker: the top k with and without the cut are the same', async () => {
+    let seed = 5;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const words = ['painting', 'sunset', 'guitar', 'lesson', 'hiking', 'trip', 'birthday', 'party'];
+    const reranker = new OfflineReranker();
+    const plain = { rerank: unguarded(reranker).rerank }; // the same reranker, no bound declared
+    for (let round = 0; round < 200; round++) {
+      const n = 5 + Math.floor(rand() * 30);
+      const k = 1 + Math.floor(rand() * 10);
+      const candidates = Array.from({ length: n }, (_, i) => cand(`c${i}`, Math.round(rand() * 40) / 100)).sort(
+        (x, y) => y.scores.fused - x.scores.fused || (x.hit.chunkId < y.hit.chunkId ? -1 : 1),
+      );
+      const textOf = new Map(candidates.map((c) => [c.hit.chunkId, words.filter(() => rand() < 0.3).join(' ')]));
+      const query = words.filter(() => rand() < 0.4).join(' ') || 'painting';
+      const run = async (list: readonly typeof candidates[number][], runner: Parameters<typeof rerankStage>[3]) =>
+        (await rerankStage(query, list, list.map((c) => textOf.get(c.hit.chunkId)!), runner)).hits
+          .slice(0, k)
+          .map((h) => [h.hit.chunkId, h.score]);
+      const cut = reachable(candidates, k, reranker.maxLift);
+      expect(await run(cut, unguarded(reranker))).toEqual(await run(candidates, plain));
     }
   });
 });
