@@ -6,10 +6,14 @@
 //     pipeline, decryption), through app.inject (in process, no socket) or --transport http (a real
 //     listener on 127.0.0.1 and fetch).
 // (b) Raw: the same model embeds the same question, then one pgvector query on the same rows
-//     (ORDER BY the indexed expression, LIMIT k), as the schema owner, outside any transaction.
-// The two paths alternate request by request (which goes first alternates too), after a warm-up, so
-// machine noise hits both alike. Memories are LoCoMo turns ingested through the API, one user per
-// conversation; questions are that conversation's. Prints p50/p95 of both and p95(Engram)/p95(raw).
+//     (ORDER BY the indexed expression, LIMIT k), as the schema owner, outside any transaction, the
+//     vector sent as the text literal `[x,y,…]` (what pgvector's own toSql writes).
+// (c) Raw with Engram's vector encoding: the same, the vector bound as Engram binds it
+//     (cosineQueryParam: pgvector's binary form on PostgreSQL, scaled integers on PGlite), to show
+//     how much of the gap the encoding alone closes.
+// The three paths alternate request by request (which goes first rotates too), after a warm-up, so
+// machine noise hits them alike. Memories are LoCoMo turns ingested through the API, one user per
+// conversation; questions are that conversation's. Prints p50/p95 of each and Engram's ratios.
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -20,6 +24,7 @@ import { createUserHasher } from '../src/crypto/user-hash.js';
 import { createUseLiteEmbedder } from '../src/embed/use-lite.js';
 import type { Queryable } from '../src/store/database.js';
 import { openDatabase } from '../src/store/open.js';
+import { cosineQueryParam } from '../src/store/vector-literal.js';
 import type { openPGlite } from '../src/store/pglite.js';
 import { createPostgresDatabase } from '../test/helpers/database.js';
 import { randomBytes } from 'node:crypto';
@@ -73,7 +78,7 @@ console.log(`node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0
 
 const embedder = createUseLiteEmbedder({ threads: 1 });
 await embedder.init();
-const results: { backend: Backend; engram: number[]; raw: number[] }[] = [];
+const results: { backend: Backend; engram: number[]; raw: number[]; rawEncoded: number[] }[] = [];
 try {
   for (const backend of backends) results.push(await runBackend(backend));
 } finally {
@@ -81,16 +86,18 @@ try {
 }
 
 console.log('');
-console.log('backend    path     count  p50 ms  p95 ms  p99 ms   p95 ratio (Engram/raw)  p50 ratio');
+console.log('backend    path          count  p50 ms  p95 ms  p99 ms   p95 ratio (Engram/this)  p50 ratio');
 for (const r of results) {
   const e = latencySummary(r.engram);
-  const w = latencySummary(r.raw);
   const f = (n: number) => n.toFixed(1).padStart(6);
-  console.log(`${r.backend.padEnd(10)} engram  ${String(e.count).padStart(6)}  ${f(e.p50)}  ${f(e.p95)}  ${f(e.p99)}`);
-  console.log(
-    `${''.padEnd(10)} raw     ${String(w.count).padStart(6)}  ${f(w.p50)}  ${f(w.p95)}  ${f(w.p99)}   ` +
-      `${(e.p95 / w.p95).toFixed(2).padStart(20)}×  ${(e.p50 / w.p50).toFixed(2).padStart(8)}×`,
-  );
+  console.log(`${r.backend.padEnd(10)} engram       ${String(e.count).padStart(6)}  ${f(e.p50)}  ${f(e.p95)}  ${f(e.p99)}`);
+  for (const [name, times] of [['raw', r.raw], ['raw-encoded', r.rawEncoded]] as const) {
+    const w = latencySummary(times);
+    console.log(
+      `${''.padEnd(10)} ${name.padEnd(12)} ${String(w.count).padStart(6)}  ${f(w.p50)}  ${f(w.p95)}  ${f(w.p99)}   ` +
+        `${(e.p95 / w.p95).toFixed(2).padStart(21)}×  ${(e.p50 / w.p50).toFixed(2).padStart(8)}×`,
+    );
+  }
 }
 
 async function runBackend(backend: Backend) {
@@ -164,15 +171,16 @@ async function runBackend(backend: Backend) {
       return msSince(t);
     };
     const dims = embedder.dimensions;
-    const rawQuery = async (q: { user: number; text: string }) => {
+    const rawQuery = async (q: { user: number; text: string }, encoded = false) => {
       const t = process.hrtime.bigint();
       const [vector] = await embedder.embed([q.text]);
+      const param = encoded ? cosineQueryParam(vector!) : `[${vector!.join(',')}]`;
       const { rows } = await raw.query(
         `SELECT id, memory_id, ciphertext, source, metadata, created_at,
                 embedding::vector(${dims}) <=> $2::vector(${dims}) AS distance
            FROM memory_chunks WHERE user_hash = $1
           ORDER BY embedding::vector(${dims}) <=> $2::vector(${dims}) LIMIT $3`,
-        [hashUser(userId(q.user)), `[${vector!.join(',')}]`, k],
+        [hashUser(userId(q.user)), param, k],
       );
       if (rows.length === 0) throw new Error('raw query found nothing');
       return msSince(t);
@@ -180,23 +188,23 @@ async function runBackend(backend: Backend) {
 
     const engram: number[] = [];
     const rawTimes: number[] = [];
+    const rawEncoded: number[] = [];
+    const paths = [
+      async (q: { user: number; text: string }) => ({ engram: await engramQuery(q) }),
+      async (q: { user: number; text: string }) => ({ raw: await rawQuery(q) }),
+      async (q: { user: number; text: string }) => ({ rawEncoded: await rawQuery(q, true) }),
+    ];
     for (let i = 0; i < warmup + queries; i++) {
       const q = interleaved[i % interleaved.length]!;
-      // Alternate which path goes first, so neither always runs on a cache the other warmed.
-      let e: number;
-      let r: number;
-      if (i % 2 === 0) {
-        e = await engramQuery(q);
-        r = await rawQuery(q);
-      } else {
-        r = await rawQuery(q);
-        e = await engramQuery(q);
-      }
+      // Rotate which path goes first, so none always runs on a cache another warmed.
+      const times: { engram?: number; raw?: number; rawEncoded?: number } = {};
+      for (let j = 0; j < paths.length; j++) Object.assign(times, await paths[(i + j) % paths.length]!(q));
       if (i < warmup) continue;
-      engram.push(e);
-      rawTimes.push(r);
+      engram.push(times.engram!);
+      rawTimes.push(times.raw!);
+      rawEncoded.push(times.rawEncoded!);
     }
-    return { backend, engram, raw: rawTimes };
+    return { backend, engram, raw: rawTimes, rawEncoded };
   } finally {
     await app.close();
     await closeRaw();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fuse } from '../../../src/search/fusion.js';
+import { fuse, type Candidate } from '../../../src/search/fusion.js';
 import { exactWordShare, OfflineReranker } from '../../../src/search/rerank/offline-reranker.js';
 import type { Reranker } from '../../../src/search/rerank/reranker.js';
 import { reachable, rerankStage, unguarded } from '../../../src/search/rerank/stage.js';
@@ -126,7 +126,7 @@ describe('reachable', () => {
       );
       const textOf = new Map(candidates.map((c) => [c.hit.chunkId, words.filter(() => rand() < 0.3).join(' ')]));
       const query = words.filter(() => rand() < 0.4).join(' ') || 'painting';
-      const run = async (list: readonly typeof candidates[number][], runner: Parameters<typeof rerankStage>[3]) =>
+      const run = async (list: readonly Candidate[], runner: Parameters<typeof rerankStage>[3]) =>
         (await rerankStage(query, list, list.map((c) => textOf.get(c.hit.chunkId)!), runner)).hits
           .slice(0, k)
           .map((h) => [h.hit.chunkId, h.score]);
