@@ -39,7 +39,7 @@ export interface CandidateRows {
   nearest: ChunkHit[];
   /** Every chunk fetched (nearest and included) by id, score = cosine similarity. */
   rows: Map<string, ChunkHit>;
-  /** Chunk id → ids of the `neighbourSpan` chunks written just before it and just after it. */
+  /** Chunk id → the ids, among these rows, of the chunks at most `neighbourSpan` places before or after it in the user's timeline (created_at, id). */
   neighbours: Map<string, string[]>;
 }
 
