@@ -113,14 +113,14 @@ export class SearchPipeline {
       });
       keyword = { hits, ceiling: bm25Ceiling(found.docCount, found.df, terms, bm25.k1) };
     }
-    let candidates: Candidate[] = fuse(vector.nearest, keyword, this.params.fusion);
+    let candidates: readonly Candidate[] = fuse(vector.nearest, keyword, this.params.fusion);
     if (candidates.length === 0) return { hits: [], reranked: false };
     if (context.weight > 0) candidates = spreadContext(candidates, vector.neighbours, context);
     // Decrypt only what can still reach the answer: the top k, or what of the reranker's depth its
     // bound leaves in reach.
     const reranking = req.reranker !== undefined && req.reranker.enabled !== false;
     candidates = candidates.slice(0, reranking ? Math.max(req.k, this.params.rerankDepth) : req.k);
-    if (reranking) candidates = [...reachable(candidates, req.k, req.reranker!.maxLift)];
+    if (reranking) candidates = reachable(candidates, req.k, req.reranker!.maxLift);
     const texts = candidates.map((c) =>
       openChunk(req.dek, { userHash: req.userHash, memoryId: c.hit.memoryId, chunkId: c.hit.chunkId, ordinal: c.hit.ordinal }, c.hit.ciphertext),
     );

@@ -251,7 +251,7 @@ async function rowsById(tx: Queryable, req: CandidateRequest, ids: readonly stri
 /**
  * The HNSW path for a user with many chunks. For this transaction only: iterative scan, ef_search,
  * max_scan_tuples. Unfiltered, a large user's rows are many: the planner may still cost a sort of all
- * of them below the walk (it does not see that each row's vector is read from TOAST), and that exact
+ * of them below the walk (it underrates reading every row's vector), and that exact
  * sort grows with the user. enable_sort = off steers it to the index; it is put back after.
  */
 async function hnswSearch(tx: Queryable, req: CandidateRequest, options: VectorSearchOptions): Promise<ChunkHit[]> {
