@@ -1,9 +1,10 @@
 import type { Queryable } from './database.js';
+import { insertRows } from './insert-rows.js';
 import { live } from './memory-repository.js';
 
 /**
  * SQL for the knowledge graph (migrations/1764300000000_entities.sql). Sealed columns arrive
- * sealed; batches go in as arrays (bytea as hex text, which both drivers pass the same way).
+ * sealed; batches go in as multi-row VALUES (insert-rows.ts).
  */
 export interface EntityInsert {
   id: string;
@@ -53,9 +54,10 @@ const hex = (b: Buffer) => b.toString('hex');
 /**
  * A mention or relationship row whose memory has not expired (or that came from text, memory_id
  * NULL): what an expired memory supported is invisible from the moment it expires, like the memory.
+ * `$1` is the user hash in every statement that uses it.
  */
 const LIVE_SOURCE = (alias: string) =>
-  `(${alias}.memory_id IS NULL OR EXISTS (SELECT 1 FROM memories lm WHERE lm.id = ${alias}.memory_id AND ${live('lm.')}))`;
+  `(${alias}.memory_id IS NULL OR EXISTS (SELECT 1 FROM memories lm WHERE lm.user_hash = $1 AND lm.id = ${alias}.memory_id AND ${live('lm.')}))`;
 
 export const entityRepository = {
   /** The chunks of the given memories, in order. */
@@ -81,39 +83,36 @@ export const entityRepository = {
 
   async insertEntities(tx: Queryable, userHash: string, entities: EntityInsert[]): Promise<void> {
     if (entities.length === 0) return;
-    await tx.query(
-      `INSERT INTO entities (id, user_hash, type, name_ciphertext)
-       SELECT id, $1, type, decode(ct, 'hex') FROM unnest($2::uuid[], $3::text[], $4::text[]) AS t(id, type, ct)`,
-      [userHash, entities.map((e) => e.id), entities.map((e) => e.type), entities.map((e) => hex(e.nameCiphertext))],
+    await insertRows(
+      tx,
+      { into: 'entities', columns: ['id', 'user_hash', 'type', 'name_ciphertext'] },
+      userHash,
+      entities.map((e) => [e.id, e.type, e.nameCiphertext]),
     );
   },
 
   async insertAliases(tx: Queryable, userHash: string, aliases: Array<{ index: Buffer; entityId: string }>): Promise<void> {
     if (aliases.length === 0) return;
-    await tx.query(
-      `INSERT INTO entity_aliases (user_hash, name_index, entity_id)
-       SELECT $1, decode(idx, 'hex'), entity_id FROM unnest($2::text[], $3::uuid[]) AS t(idx, entity_id)
-       ON CONFLICT (user_hash, name_index) DO NOTHING`,
-      [userHash, aliases.map((a) => hex(a.index)), aliases.map((a) => a.entityId)],
+    await insertRows(
+      tx,
+      { into: 'entity_aliases', columns: ['user_hash', 'name_index', 'entity_id'], tail: 'ON CONFLICT (user_hash, name_index) DO NOTHING' },
+      userHash,
+      aliases.map((a) => [a.index, a.entityId]),
     );
   },
 
   /** Chunk mentions replace the count found before (re-extracting a memory is idempotent). */
   async upsertMentions(tx: Queryable, userHash: string, mentions: MentionInsert[]): Promise<void> {
     if (mentions.length === 0) return;
-    await tx.query(
-      `INSERT INTO entity_mentions (id, user_hash, entity_id, memory_id, chunk_id, count)
-       SELECT id, $1, entity_id, memory_id, chunk_id, count
-         FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::int[]) AS t(id, entity_id, memory_id, chunk_id, count)
-       ON CONFLICT (entity_id, chunk_id) WHERE chunk_id IS NOT NULL DO UPDATE SET count = EXCLUDED.count`,
-      [
-        userHash,
-        mentions.map((m) => m.id),
-        mentions.map((m) => m.entityId),
-        mentions.map((m) => m.memoryId),
-        mentions.map((m) => m.chunkId),
-        mentions.map((m) => m.count),
-      ],
+    await insertRows(
+      tx,
+      {
+        into: 'entity_mentions',
+        columns: ['id', 'user_hash', 'entity_id', 'memory_id', 'chunk_id', 'count'],
+        tail: 'ON CONFLICT (user_hash, entity_id, chunk_id) WHERE chunk_id IS NOT NULL DO UPDATE SET count = EXCLUDED.count',
+      },
+      userHash,
+      mentions.map((m) => [m.id, m.entityId, m.memoryId, m.chunkId, m.count]),
     );
   },
 
@@ -123,22 +122,14 @@ export const entityRepository = {
 
   async insertRelationships(tx: Queryable, userHash: string, rels: RelationshipInsert[]): Promise<void> {
     if (rels.length === 0) return;
-    await tx.query(
-      `INSERT INTO entity_relationships
-         (id, user_hash, source_id, target_id, predicate_ciphertext, evidence_ciphertext, memory_id, chunk_id)
-       SELECT id, $1, source_id, target_id, decode(p, 'hex'), decode(e, 'hex'), memory_id, chunk_id
-         FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::uuid[], $8::uuid[])
-           AS t(id, source_id, target_id, p, e, memory_id, chunk_id)`,
-      [
-        userHash,
-        rels.map((r) => r.id),
-        rels.map((r) => r.sourceId),
-        rels.map((r) => r.targetId),
-        rels.map((r) => hex(r.predicateCiphertext)),
-        rels.map((r) => hex(r.evidenceCiphertext)),
-        rels.map((r) => r.memoryId),
-        rels.map((r) => r.chunkId),
-      ],
+    await insertRows(
+      tx,
+      {
+        into: 'entity_relationships',
+        columns: ['id', 'user_hash', 'source_id', 'target_id', 'predicate_ciphertext', 'evidence_ciphertext', 'memory_id', 'chunk_id'],
+      },
+      userHash,
+      rels.map((r) => [r.id, r.sourceId, r.targetId, r.predicateCiphertext, r.evidenceCiphertext, r.memoryId, r.chunkId]),
     );
   },
 
@@ -146,12 +137,12 @@ export const entityRepository = {
     const { rows } = await tx.query<{ id: string; type: string; name_ciphertext: Uint8Array; mentions: number }>(
       `SELECT e.id, e.type, e.name_ciphertext,
               (SELECT COALESCE(sum(m.count), 0)::int FROM entity_mentions m
-                WHERE m.entity_id = e.id AND ${LIVE_SOURCE('m')}) AS mentions
+                WHERE m.user_hash = $1 AND m.entity_id = e.id AND ${LIVE_SOURCE('m')}) AS mentions
          FROM entities e WHERE e.user_hash = $1 AND e.id = $2`,
       [userHash, id],
     );
     // Every mention in expired memories: the entity is gone as it will be once they are swept
-    // (the prune trigger removes an entity with no mention left).
+    // (store/entity-prune.ts removes an entity with no mention left).
     return rows[0] && rows[0].mentions > 0 ? rows[0] : undefined;
   },
 
@@ -171,8 +162,8 @@ export const entityRepository = {
       `SELECT r.id, r.source_id, r.target_id, s.name_ciphertext AS source_name, t.name_ciphertext AS target_name,
               r.predicate_ciphertext, r.evidence_ciphertext, r.memory_id, r.chunk_id
          FROM entity_relationships r
-         JOIN entities s ON s.id = r.source_id
-         JOIN entities t ON t.id = r.target_id
+         JOIN entities s ON s.user_hash = $1 AND s.id = r.source_id
+         JOIN entities t ON t.user_hash = $1 AND t.id = r.target_id
         WHERE r.user_hash = $1 AND (r.source_id = $2 OR r.target_id = $2) AND ${LIVE_SOURCE('r')}
         ORDER BY r.created_at, r.id LIMIT $3`,
       [userHash, entityId, limit],
@@ -195,9 +186,9 @@ export const entityRepository = {
     const { rows } = await tx.query<{ id: string; text_ciphertext: Uint8Array; created_at: Date; chunk_ids: string[] }>(
       `SELECT m.id, m.text_ciphertext, m.created_at,
               ARRAY(SELECT x.chunk_id::text FROM entity_mentions x
-                     WHERE x.entity_id = $2 AND x.memory_id = m.id ORDER BY x.chunk_id) AS chunk_ids
+                     WHERE x.user_hash = $1 AND x.entity_id = $2 AND x.memory_id = m.id ORDER BY x.chunk_id) AS chunk_ids
          FROM memories m
-        WHERE m.user_hash = $1 AND m.id IN (SELECT memory_id FROM entity_mentions WHERE entity_id = $2) AND ${live('m.')}
+        WHERE m.user_hash = $1 AND m.id IN (SELECT memory_id FROM entity_mentions WHERE user_hash = $1 AND entity_id = $2) AND ${live('m.')}
         ORDER BY m.created_at DESC, m.id DESC LIMIT $3`,
       [userHash, entityId, limit],
     );

@@ -1,4 +1,5 @@
 import { queryPrepared, type Queryable } from './database.js';
+import { insertRows } from './insert-rows.js';
 import { filterConditions, type SearchFilters } from './memory-repository.js';
 
 /**
@@ -37,28 +38,27 @@ export const BM25_DEFAULTS: Bm25Params = { k1: 1.2, b: 0.75 };
 export const keywordRepository = {
   async insert(tx: Queryable, userHash: string, docs: readonly KeywordDocInsert[]): Promise<void> {
     if (docs.length === 0) return;
-    await tx.query(
-      `INSERT INTO keyword_docs (chunk_id, user_hash, term_count)
-       SELECT unnest($1::uuid[]), $2, unnest($3::int[])
-       ON CONFLICT (chunk_id) DO UPDATE SET term_count = EXCLUDED.term_count`,
-      [docs.map((d) => d.chunkId), userHash, docs.map((d) => d.length)],
+    await insertRows(
+      tx,
+      {
+        into: 'keyword_docs',
+        columns: ['chunk_id', 'user_hash', 'term_count'],
+        tail: 'ON CONFLICT (user_hash, chunk_id) DO UPDATE SET term_count = EXCLUDED.term_count',
+      },
+      userHash,
+      docs.map((d) => [d.chunkId, d.length]),
     );
-    const chunkIds: string[] = [];
-    const termList: string[] = [];
-    const tfs: number[] = [];
-    for (const doc of docs) {
-      for (const [term, tf] of doc.tf) {
-        chunkIds.push(doc.chunkId);
-        termList.push(term);
-        tfs.push(tf);
-      }
-    }
-    if (termList.length === 0) return;
-    await tx.query(
-      `INSERT INTO keyword_postings (user_hash, term, chunk_id, tf)
-       SELECT $1, unnest($2::bigint[]), unnest($3::uuid[]), unnest($4::int[])
-       ON CONFLICT (user_hash, term, chunk_id) DO UPDATE SET tf = EXCLUDED.tf`,
-      [userHash, termList, chunkIds, tfs],
+    const postings = docs.flatMap((doc) => [...doc.tf].map(([term, tf]) => [term, doc.chunkId, tf]));
+    if (postings.length === 0) return;
+    await insertRows(
+      tx,
+      {
+        into: 'keyword_postings',
+        columns: ['user_hash', 'term', 'chunk_id', 'tf'],
+        tail: 'ON CONFLICT (user_hash, term, chunk_id) DO UPDATE SET tf = EXCLUDED.tf',
+      },
+      userHash,
+      postings,
     );
   },
 
@@ -100,13 +100,13 @@ export const keywordRepository = {
                     / (p.tf + $4::float8 * (1 - $5::float8 + $5::float8 * d.term_count / GREATEST(s.avgdl, 1)))) AS score
            FROM keyword_postings p
            JOIN df ON df.term = p.term
-           JOIN keyword_docs d ON d.chunk_id = p.chunk_id
+           JOIN keyword_docs d ON d.user_hash = $1 AND d.chunk_id = p.chunk_id
            CROSS JOIN stats s
           WHERE p.user_hash = $1 AND p.term = ANY($2::bigint[])
           GROUP BY p.chunk_id
        ), top AS (
          SELECT c.id, scored.score
-           FROM scored JOIN memory_chunks c ON c.id = scored.chunk_id
+           FROM scored JOIN memory_chunks c ON c.user_hash = $1 AND c.id = scored.chunk_id
           WHERE ${where.join(' AND ')}
           ORDER BY scored.score DESC, c.id LIMIT $3
        )

@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { mentionedEntities, pruneEntities } from './entity-prune.js';
 import { live } from './memory-repository.js';
 
 /** SQL of the memory lifecycle (src/lifecycle/): deduplication lookups and expiry deletes. */
@@ -25,7 +26,7 @@ export const lifecycleRepository = {
       live: boolean;
     }>(
       `SELECT m.id, m.created_at, m.updated_at, m.expires_at, ${live('m.')} AS live,
-              ARRAY(SELECT c.id::text FROM memory_chunks c WHERE c.memory_id = m.id ORDER BY c.ordinal) AS chunk_ids
+              ARRAY(SELECT c.id::text FROM memory_chunks c WHERE c.user_hash = $1 AND c.memory_id = m.id ORDER BY c.ordinal) AS chunk_ids
          FROM memories m WHERE m.user_hash = $1 AND m.content_hash = $2`,
       [userHash, contentHash],
     );
@@ -38,11 +39,13 @@ export const lifecycleRepository = {
    * expiry was just pushed back stays). Chunks, keyword entries and entity mentions go by cascade.
    */
   async deleteIfExpired(tx: Queryable, userHash: string, id: string): Promise<boolean> {
-    const { rows } = await tx.query(
-      `DELETE FROM memories WHERE user_hash = $1 AND id = $2 AND NOT ${live()} RETURNING 1`,
+    const { rows } = await tx.query<{ n: number; entities: string[] }>(
+      `WITH gone AS (DELETE FROM memories WHERE user_hash = $1 AND id = $2 AND NOT ${live()} RETURNING id)
+       SELECT (SELECT count(*) FROM gone)::int AS n, ${mentionedEntities('SELECT id FROM gone')} AS entities`,
       [userHash, id],
     );
-    return rows.length > 0;
+    await pruneEntities(tx, userHash, rows[0]!.entities);
+    return rows[0]!.n > 0;
   },
 
   /**
@@ -51,16 +54,17 @@ export const lifecycleRepository = {
    * sweepers on several nodes share the work and each memory is deleted (and counted) once.
    */
   async deleteExpired(tx: Queryable, userHash: string, limit: number): Promise<number> {
-    const { rows } = await tx.query<{ n: number }>(
+    const { rows } = await tx.query<{ n: number; entities: string[] }>(
       `WITH gone AS (
          DELETE FROM memories WHERE user_hash = $1 AND id IN (
            SELECT id FROM memories
             WHERE user_hash = $1 AND expires_at <= now()
             ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-         RETURNING 1)
-       SELECT count(*)::int AS n FROM gone`,
+         RETURNING id)
+       SELECT (SELECT count(*) FROM gone)::int AS n, ${mentionedEntities('SELECT id FROM gone')} AS entities`,
       [userHash, limit],
     );
+    await pruneEntities(tx, userHash, rows[0]!.entities);
     return rows[0]!.n;
   },
 };

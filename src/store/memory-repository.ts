@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { mentionedEntities, pruneEntities } from './entity-prune.js';
 import { vectorParam } from './vector-literal.js';
 
 /**
@@ -124,7 +125,7 @@ export const memoryRepository = {
   async get(tx: Queryable, userHash: string, id: string): Promise<(MemoryRow & { chunkIds: string[] }) | undefined> {
     const { rows } = await tx.query<DbMemory & { chunk_ids: string[] }>(
       `SELECT ${MEMORY_COLUMNS.replace(/(\w+)/g, 'm.$1')},
-              ARRAY(SELECT c.id::text FROM memory_chunks c WHERE c.memory_id = m.id ORDER BY c.ordinal) AS chunk_ids
+              ARRAY(SELECT c.id::text FROM memory_chunks c WHERE c.user_hash = $1 AND c.memory_id = m.id ORDER BY c.ordinal) AS chunk_ids
          FROM memories m WHERE m.user_hash = $1 AND m.id = $2 AND ${live('m.')}`,
       [userHash, id],
     );
@@ -152,9 +153,15 @@ export const memoryRepository = {
     return rows.map(toMemory);
   },
 
+  /** Deletes the memory: chunks, keyword entries and mentions by cascade, then what only it supported. */
   async delete(tx: Queryable, userHash: string, id: string): Promise<boolean> {
-    const { rows } = await tx.query(`DELETE FROM memories WHERE user_hash = $1 AND id = $2 RETURNING 1`, [userHash, id]);
-    return rows.length > 0;
+    const { rows } = await tx.query<{ n: number; entities: string[] }>(
+      `WITH gone AS (DELETE FROM memories WHERE user_hash = $1 AND id = $2 RETURNING id)
+       SELECT (SELECT count(*) FROM gone)::int AS n, ${mentionedEntities('SELECT id FROM gone')} AS entities`,
+      [userHash, id],
+    );
+    await pruneEntities(tx, userHash, rows[0]!.entities);
+    return rows[0]!.n > 0;
   },
 
   /** Memories first, chunks by the cascade: the same row-lock order as a single delete. */

@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { mentionedEntities, pruneEntities } from './entity-prune.js';
 import { insertChunkRows, live, MEMORY_COLUMNS, toMemory, type ChunkInsert, type DbMemory, type MemoryRow } from './memory-repository.js';
 
 /**
@@ -25,9 +26,17 @@ export const updateRepository = {
     return rows[0] && toMemory(rows[0]);
   },
 
-  /** Deletes the memory's chunks; their keyword entries and entity mentions go by the cascade. */
+  /**
+   * Deletes the memory's chunks; their keyword entries and entity mentions go by the cascade, and the
+   * entities only they supported with them.
+   */
   async deleteChunks(tx: Queryable, userHash: string, memoryId: string): Promise<void> {
-    await tx.query(`DELETE FROM memory_chunks WHERE user_hash = $1 AND memory_id = $2`, [userHash, memoryId]);
+    const { rows } = await tx.query<{ entities: string[] }>(
+      `WITH gone AS (DELETE FROM memory_chunks WHERE user_hash = $1 AND memory_id = $2)
+       SELECT ${mentionedEntities('SELECT $2::uuid')} AS entities`,
+      [userHash, memoryId],
+    );
+    await pruneEntities(tx, userHash, rows[0]!.entities);
   },
 
   /** New chunks of an existing memory: created_at stays the memory's, so date filters and context are unchanged. */

@@ -83,9 +83,8 @@ describe(`batch index (${backend()})`, () => {
   });
 
   it('an item the database refuses while writing is reported; the others of its group are stored (savepoints)', async () => {
-    await t.owner.query(`CREATE OR REPLACE FUNCTION test_refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF NEW.source = 'boom' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; RETURN NEW; END $$`);
-    await t.owner.query('CREATE TRIGGER test_refuse_boom BEFORE INSERT ON memories FOR EACH ROW EXECUTE FUNCTION test_refuse_boom()');
+    // A constraint the service does not know about (Citus runs no triggers on distributed tables).
+    await t.owner.query(`ALTER TABLE memories ADD CONSTRAINT test_refuse_boom CHECK (source IS DISTINCT FROM 'boom') NOT VALID`);
     try {
       const res = await post('hank', { items: [{ text: 'first' }, { text: 'second', source: 'boom' }, { text: 'third' }] });
       expect(res.statusCode, res.body).toBe(200);
@@ -100,7 +99,7 @@ describe(`batch index (${backend()})`, () => {
       expect(kept.statusCode, kept.body).toBe(200);
       expect(kept.json().text).toBe('kept');
     } finally {
-      await t.owner.query('DROP TRIGGER test_refuse_boom ON memories');
+      await t.owner.query('ALTER TABLE memories DROP CONSTRAINT test_refuse_boom');
     }
   });
 
