@@ -23,11 +23,19 @@ export function queryPrepared<R = Record<string, unknown>>(tx: Queryable, name: 
   return tx.prepared ? tx.prepared<R>(name, sql, params) : tx.query<R>(sql, params);
 }
 
+/**
+ * How the data is laid out, detected once when the database is opened (the domain never asks):
+ * 'single' is one PostgreSQL server (or PGlite); 'citus' a Citus cluster where every tenant table is
+ * distributed by user_hash (migrations/1765000000001_citus.sql), reached through its coordinator.
+ */
+export type Topology = 'single' | 'citus';
+
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
+  readonly topology: Topology;
   /**
    * Runs fn in one transaction as the app role with `app.user_hash` set for that transaction only
-   * (set_config(..., true)), so a pooled connection never carries a tenant into its next use.
+   * (SET LOCAL, tenant-context.ts), so a pooled connection never carries a tenant into its next use.
    */
   withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Connections: in the pool, idle, and requests waiting for one (PGlite: one connection). */

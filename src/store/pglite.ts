@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { isRlsViolation, type Database, type DatabaseObserver, type Queryable } from './database.js';
-import { enterTenant } from './tenant-context.js';
+import { tenantScript } from './tenant-context.js';
 
 const BYTEA = 17;
 /**
@@ -44,11 +44,12 @@ export async function openPGlite(
 
   return {
     kind: 'pglite',
+    topology: 'single',
     pglite,
     async withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
       try {
         return await pglite.transaction(async (tx) => {
-          await enterTenant(tx, userHash);
+          await tx.exec(tenantScript(userHash, 'single'));
           return fn(tx);
         });
       } catch (err) {

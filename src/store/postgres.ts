@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { APP_ROLE, isRlsViolation, type Database, type DatabaseObserver, type Queryable } from './database.js';
+import { APP_ROLE, isRlsViolation, type Database, type DatabaseObserver, type Queryable, type Topology } from './database.js';
 import { isConnectionFailure, toUnavailable } from './pg-errors.js';
-import { beginTenantScript } from './tenant-context.js';
+import { tenantScript } from './tenant-context.js';
 
 /** Every wait on PostgreSQL is bounded (config: DATABASE_*_TIMEOUT_MS). */
 export interface PostgresTimeouts {
@@ -78,6 +78,8 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
     }
   }
 
+  let topology: Topology = 'single';
+
   async function withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await checkout();
     // pg emits 'error' on a checked-out client whose connection ends between two queries (a terminated
@@ -88,7 +90,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
     };
     client.on('error', onError);
     try {
-      await client.query(beginTenantScript(userHash));
+      await client.query(`BEGIN; ${tenantScript(userHash, topology)}`);
       const result = await fn(tenantQueryable(client));
       await client.query('COMMIT');
       return result;
@@ -107,7 +109,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
   }
 
   try {
-    await pool.query('SELECT 1');
+    topology = await detectTopology(pool);
   } catch (err) {
     await pool.end();
     throw err;
@@ -115,6 +117,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
 
   return {
     kind: 'postgres',
+    topology,
     pool,
     withTenant,
     stats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
@@ -129,6 +132,12 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
       await pool.end();
     },
   };
+}
+
+/** A database with the citus extension is a Citus coordinator: its tenant tables are distributed. */
+export async function detectTopology(db: Queryable): Promise<Topology> {
+  const { rows } = await db.query<{ citus: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`);
+  return rows[0]?.citus ? 'citus' : 'single';
 }
 
 /** Describes who the pool logs in as and what the app role may do, for the start-up check. */

@@ -257,11 +257,15 @@ async function rowsById(tx: Queryable, req: CandidateRequest, ids: readonly stri
 async function hnswSearch(tx: Queryable, req: CandidateRequest, options: VectorSearchOptions): Promise<ChunkHit[]> {
   const { where, params } = searchPredicate(req.userHash, req.filters);
   const steer = params.length === 1; // the user hash alone: no filters
-  await tx.query(
-    `SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true),
-            set_config('hnsw.max_scan_tuples', $2, true)${steer ? `, set_config('enable_sort', 'off', true)` : ''}`,
-    [String(Math.max(options.efSearch, req.k)), String(options.maxScanTuples)],
-  );
+  // SET LOCAL, not set_config(): on Citus only SET commands reach the shard that runs the scan. The
+  // values are integers of our own, so they are written into the statements.
+  const settings = [
+    `hnsw.iterative_scan = relaxed_order`,
+    `hnsw.ef_search = ${Math.trunc(Math.max(options.efSearch, req.k))}`,
+    `hnsw.max_scan_tuples = ${Math.trunc(options.maxScanTuples)}`,
+    ...(steer ? ['enable_sort = off'] : []),
+  ];
+  for (const setting of settings) await tx.query(`SET LOCAL ${setting}`);
   const n = params.length;
   const d = Math.trunc(req.dimensions);
   const distance = `(embedding::vector(${d}) <=> $${n + 1}::vector(${d}))`;
@@ -274,7 +278,7 @@ async function hnswSearch(tx: Queryable, req: CandidateRequest, options: VectorS
      ) hits ORDER BY distance, id`,
     [...params, cosineQueryParam(req.embedding), req.k],
   );
-  if (steer) await tx.query(`SELECT set_config('enable_sort', 'on', true)`);
+  if (steer) await tx.query(`SET LOCAL enable_sort = on`);
   return rows.map(toHit);
 }
 
