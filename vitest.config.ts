@@ -1,9 +1,36 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects: unit tests, and the integration suite twice — on embedded PGlite and on a real
- * PostgreSQL with pgvector (TEST_DATABASE_URL). A missing PostgreSQL fails the run; it is never skipped.
+ * Four projects: unit tests, and the integration suite three times — on embedded PGlite, on a real
+ * PostgreSQL with pgvector (TEST_DATABASE_URL), and on a Citus cluster (TEST_CITUS_URL; a coordinator
+ * and two workers, scripts/citus-cluster.sh). A missing database fails the run; it is never skipped.
+ * The one exception: scripts/prepare-tests.sh found no Citus and no source to build it from (never
+ * under CI=true); it said so loudly, and the citus project is left out (said again below).
  */
+const CITUS_MARKER = 'node_modules/.cache/engram/citus-unavailable';
+const citusUnavailable = existsSync(CITUS_MARKER) ? readFileSync(CITUS_MARKER, 'utf8').trim() : undefined;
+if (citusUnavailable) {
+  console.error(`\n!!! The Citus suite (project 'citus') is NOT running: ${citusUnavailable}. See scripts/prepare-tests.sh.\n`);
+}
+
+const integration = (name: string, include = ['test/integration/**/*.test.ts'], exclude = ['test/integration/citus-*.test.ts']) => ({
+  extends: true as const,
+  test: { name, include, exclude, env: { ENGRAM_TEST_DB: name } },
+});
+
+/**
+ * On Citus: the integration files whose subject is the data (isolation, encryption at rest, search,
+ * lifecycle, the graph, keys, faults, the fuzzer) and the Citus files. Those about the HTTP edge
+ * (auth, OpenAPI, rate limits, MCP, metrics, the client, CLI start-up, shutdown, timeouts) do not
+ * change with the database's topology and run on PGlite and PostgreSQL only.
+ */
+const CITUS_FILES = [
+  'at-rest', 'isolation', 'rls', 'chunk-aad', 'dedup', 'erase', 'erase-races', 'expiry', 'update', 'batch-index',
+  'entities', 'filtered-search', 'hybrid-search', 'keyword-index', 'reindex', 'key-rotation', 'summarize', 'verify',
+  'fuzz', 'query-overlap', 'import', 'light-reads', 'citus-*',
+].map((f) => `test/integration/${f}.test.ts`);
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -11,8 +38,9 @@ export default defineConfig({
     pool: 'forks',
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/auth/**/*.test.ts', 'test/embed/**/*.test.ts'] } },
-      { extends: true, test: { name: 'pglite', include: ['test/integration/**/*.test.ts'], env: { ENGRAM_TEST_DB: 'pglite' } } },
-      { extends: true, test: { name: 'postgres', include: ['test/integration/**/*.test.ts'], env: { ENGRAM_TEST_DB: 'postgres' } } },
+      integration('pglite'),
+      integration('postgres'),
+      ...(citusUnavailable ? [] : [integration('citus', CITUS_FILES, [])]),
     ],
   },
 });

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Prepares this machine for `npm test` (run by npm as the `pretest` script): PostgreSQL 15 with
-# pgvector, Redis and the Prometheus binary, each installed or started only when missing, one line
-# per step. Quick when everything is in place. Installing needs root or passwordless sudo; without
+# pgvector, a local Citus cluster (built from ../shared/vendor), Redis and the Prometheus binary,
+# each installed or started only when missing, one line per step. Quick when everything is in place. Installing needs root or passwordless sudo; without
 # them it stops at once, naming what is missing and the command that fixes it.
 #
 #   TEST_DATABASE_URL   use this PostgreSQL (superuser login, pgvector ≥ 0.8 available) instead of
 #                       the local one; nothing is installed or started for PostgreSQL then.
+#   TEST_CITUS_URL      use this Citus coordinator (superuser login; its workers in TEST_CITUS_WORKERS,
+#                       host:port,...) instead of the local cluster of scripts/citus-cluster.sh.
 #   TEST_REDIS_URL      likewise for Redis (default redis://127.0.0.1:6379, started when down).
 #   PROMETHEUS_BIN      the Prometheus binary (default /usr/bin/prometheus, installed when missing).
 #   ENGRAM_SKIP_TEST_PREPARE=1  skip all of this.
@@ -59,6 +61,11 @@ if (( local_redis )) && ! command -v redis-server >/dev/null 2>&1; then
   need_root+=("Redis (apt-get install redis-server)")
 fi
 [[ -x "$PROMETHEUS" ]] || need_root+=("Prometheus (bash scripts/install-prometheus.sh)")
+citus_files() { [[ -f "$PG_EXT/citus.control" && -f "$PG_LIB/citus.so" ]]; }
+CITUS_SOURCE="${CITUS_SOURCE:-$(cd .. && pwd)/shared/vendor/citus-12.1.6.tar.gz}"
+if [[ -z "${TEST_CITUS_URL:-}" ]] && ! citus_files && [[ -f "$CITUS_SOURCE" ]]; then
+  need_root+=("the Citus extension (bash scripts/install-citus.sh)")
+fi
 
 if (( ${#need_root[@]} )) && (( ! privileged )); then
   {
@@ -105,6 +112,40 @@ fi
 has_vector="$(psql -X -At -d "$PG_URL" -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'" 2>&1)" \
   || die "cannot query PostgreSQL at ${PG_URL}: ${has_vector}"
 [[ "$has_vector" == 1 ]] || die "the PostgreSQL at ${PG_URL} has no pgvector extension available"
+
+# --- Citus ----------------------------------------------------------------------------------------
+# The citus project of the suite runs the integration tests on a coordinator and two workers. Without
+# Citus (no vendored source to build it from) the project is left out, loudly, and under CI=true that
+# is a failure. The marker file tells vitest.config.ts.
+CITUS_MARKER=node_modules/.cache/engram/citus-unavailable
+mkdir -p "$(dirname "$CITUS_MARKER")"
+rm -f "$CITUS_MARKER"
+if [[ -n "${TEST_CITUS_URL:-}" ]]; then
+  pg_isready -q -d "$TEST_CITUS_URL" >/dev/null 2>&1 || die "the Citus coordinator at TEST_CITUS_URL=${TEST_CITUS_URL} is not reachable"
+  say "Citus: using TEST_CITUS_URL=${TEST_CITUS_URL} (nothing installed or started)"
+else
+  if ! citus_files; then
+    if [[ -f "$CITUS_SOURCE" ]]; then
+      quiet as_root bash scripts/install-citus.sh
+      say "Citus: built from ${CITUS_SOURCE} and installed"
+    else
+      {
+        echo "[prepare-tests] !!! ================================================================="
+        echo "[prepare-tests] !!! The Citus suite (vitest project 'citus') will NOT run: Citus is not"
+        echo "[prepare-tests] !!! installed and its source is missing (${CITUS_SOURCE})."
+        echo "[prepare-tests] !!! To run it: put citus-12.1.6.tar.gz there (or set CITUS_SOURCE), or"
+        echo "[prepare-tests] !!! point TEST_CITUS_URL/TEST_CITUS_WORKERS at a Citus cluster, then npm test."
+        echo "[prepare-tests] !!! ================================================================="
+      } >&2
+      [[ "${CI:-}" == true ]] && die "CI=true: the Citus suite must run"
+      echo "citus not installed and ${CITUS_SOURCE} missing" > "$CITUS_MARKER"
+    fi
+  fi
+  if citus_files; then
+    quiet bash scripts/citus-cluster.sh start
+    say "Citus $(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$PG_EXT/citus.control"): coordinator and two workers on 127.0.0.1:9700-9702 (scripts/citus-cluster.sh)"
+  fi
+fi
 
 # --- Redis --------------------------------------------------------------------------------------
 if redis_up; then

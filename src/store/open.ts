@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { prepareTopology } from './citus.js';
 import type { Database, DatabaseObserver, Queryable } from './database.js';
 import { assertEmbeddingSpace, prepareEmbeddingSpace } from './embedding-space.js';
 import { maintenanceOnClient, maintenanceOnPGlite, pgliteOf, type Maintenance } from './maintenance.js';
@@ -31,6 +32,7 @@ type DatabaseConfig =
 async function prepareAsOwner(owner: MigrationClient, embedding: EmbeddingSpace, log: (m: string) => void) {
   await migrate(owner, log);
   await prepareEmbeddingSpace(owner, embedding.model, embedding.dimensions);
+  await prepareTopology(owner);
 }
 
 /** `engram migrate`: migrations plus the embedding space, as the owner. */

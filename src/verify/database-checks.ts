@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { APP_ROLE, TENANT_TABLES } from '../store/database.js';
 import { check, expectThat, type CheckResult } from './check.js';
+import { topologyChecks } from './citus-checks.js';
 
 /** Phase 4A: the schema's isolation guarantees, read from the catalog (and one tamper test). */
 export async function databaseChecks(databaseUrl: string): Promise<{ results: CheckResult[]; client: pg.Client }> {
@@ -57,6 +58,7 @@ export async function databaseChecks(databaseUrl: string): Promise<{ results: Ch
       }
       return `${rows.length} indexes, including ${hnsw.indexname} and the user_hash indexes`;
     }),
+    ...(await topologyChecks(client)),
   ];
   return { results, client };
 }

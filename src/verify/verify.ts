@@ -91,10 +91,9 @@ export async function verify(opts: VerifyOptions): Promise<CheckResult[]> {
       };
       const aId = await post(a, 'A verify note.');
       const bId = await post(b, 'B verify note.');
-      const moved = await db!.query(
-        `UPDATE memories SET text_ciphertext = (SELECT text_ciphertext FROM memories WHERE id = $1) WHERE id = $2`,
-        [aId, bId],
-      );
+      // Two statements: on Citus the two rows live in different shards.
+      const source = await db!.query<{ c: Buffer }>(`SELECT text_ciphertext AS c FROM memories WHERE id = $1`, [aId]);
+      const moved = await db!.query(`UPDATE memories SET text_ciphertext = $1 WHERE id = $2`, [source.rows[0]?.c ?? null, bId]);
       expectThat(moved.rowCount === 1, 'could not copy the ciphertext: --database-url must be a superuser or BYPASSRLS login for this check');
       const res = await fetch(`${api}/${bId}`, { headers: { authorization: `Bearer ${b.token}` } });
       const body = (await res.json()) as { code?: string };

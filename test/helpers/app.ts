@@ -12,7 +12,7 @@ import type { Database, Queryable } from '../../src/store/database.js';
 import { openDatabase } from '../../src/store/open.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import type { openPGlite } from '../../src/store/pglite.js';
-import { backend, createPostgresDatabase } from './database.js';
+import { createPostgresDatabase, onServer } from './database.js';
 
 export const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -60,7 +60,13 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
  * data-dir) PGlite, or a fresh PostgreSQL database.
  */
 export async function createTestApp(
-  options: { env?: Record<string, string>; pgliteDataDir?: string; embedder?: Embedder } = {},
+  options: {
+    env?: Record<string, string>;
+    pgliteDataDir?: string;
+    embedder?: Embedder;
+    /** Wraps the database the app runs on (e.g. to record its statements); the wrapper is what `db` is. */
+    wrapDatabase?: (db: Database) => Database;
+  } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
   const stream = new Writable({
@@ -71,14 +77,14 @@ export async function createTestApp(
   });
   let pgDb: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
   const env = testEnv(options.env);
-  if (backend() === 'postgres') {
+  if (onServer()) {
     pgDb = await createPostgresDatabase();
     env.DATABASE_URL = pgDb.url;
   } else {
     env.ENGRAM_DATA_DIR = options.pgliteDataDir ?? 'memory://';
   }
   try {
-    return await assemble(env, logs, stream, pgDb, options.embedder);
+    return await assemble(env, logs, stream, pgDb, options.embedder, options.wrapDatabase);
   } catch (err) {
     await pgDb?.drop().catch(() => {}); // a failed start leaves no database behind
     throw err;
@@ -91,13 +97,14 @@ async function assemble(
   stream: Writable,
   pgDb: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined,
   ownEmbedder: Embedder | undefined,
+  wrapDatabase: ((db: Database) => Database) | undefined,
 ): Promise<TestApp> {
   const config = loadConfig(env);
   // A caller's embedder (e.g. with other bounds) must make the same vectors as the shared one.
   const embedder = ownEmbedder ?? testEmbedder();
   await embedder.init();
   const metrics = createMetrics();
-  const db = await openDatabase(config.database, {
+  const opened = await openDatabase(config.database, {
     migrate: true,
     embedding: { model: embedder.model, dimensions: embedder.dimensions },
     strictRoles: false,
@@ -105,6 +112,7 @@ async function assemble(
     warn: () => {},
     observer: { rlsBlocked: () => metrics.rlsBlocks.inc() },
   });
+  const db = wrapDatabase ? wrapDatabase(opened) : opened;
   let owner: Queryable;
   let closeOwner = async () => {};
   if (pgDb) {
@@ -113,7 +121,7 @@ async function assemble(
     owner = client;
     closeOwner = () => client.end();
   } else {
-    owner = (db as Awaited<ReturnType<typeof openPGlite>>).pglite;
+    owner = (opened as Awaited<ReturnType<typeof openPGlite>>).pglite;
   }
   const app = await buildApp(config, { embedder, db, metrics, logLevel: 'trace', logStream: stream });
   let closed = false;

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestApp } from './app.js';
-import { backend } from './database.js';
+import pg from 'pg';
+import { backend, citusWorkers, withDatabase, workerUrl } from './database.js';
 
 /** Every regular file below dir. */
 export function filesUnder(dir: string): string[] {
@@ -27,8 +28,26 @@ export async function storedFiles(t: TestApp, dataDir: string | undefined): Prom
     await t.close();
     return filesUnder(dataDir!);
   }
-  await t.owner.query('CHECKPOINT');
-  const { rows } = await t.owner.query<{ dir: string; oid: number }>(
+  const files = await databaseFiles(t.owner);
+  if (backend() !== 'citus') return files;
+  // On Citus the tenant rows live in the workers' shards: their files too.
+  const database = new URL(t.databaseUrl!).pathname.slice(1);
+  for (const worker of citusWorkers()) {
+    const c = new pg.Client({ connectionString: withDatabase(workerUrl(worker), database) });
+    await c.connect();
+    try {
+      files.push(...(await databaseFiles(c)));
+    } finally {
+      await c.end();
+    }
+  }
+  return files;
+}
+
+/** A server's files of the current database, and its WAL, after a CHECKPOINT. */
+async function databaseFiles(q: TestApp['owner']): Promise<string[]> {
+  await q.query('CHECKPOINT');
+  const { rows } = await q.query<{ dir: string; oid: number }>(
     `SELECT current_setting('data_directory') AS dir, oid FROM pg_database WHERE datname = current_database()`,
   );
   const { dir, oid } = rows[0]!;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backend, createPostgresDatabase } from '../helpers/database.js';
+import { backend, onServer, createPostgresDatabase } from '../helpers/database.js';
 
 const run = promisify(execFile);
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -19,7 +19,7 @@ describe(`engram CLI (${backend()})`, () => {
 
   beforeAll(async () => {
     env = { ...process.env, ENGRAM_DATA_DIR: dataDir, PORT: '0', EMBEDDING_THREADS: '1', LOG_LEVEL: 'info' };
-    if (backend() === 'postgres') {
+    if (onServer()) {
       const db = await createPostgresDatabase();
       dropDb = db.drop;
       Object.assign(env, {

@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { EmbeddingSpaceMismatchError } from '../../src/store/embedding-space.js';
 import { openDatabase } from '../../src/store/open.js';
 import { closeTestEmbedder, JWT_SECRET, testEmbedder, testEnv } from '../helpers/app.js';
-import { backend, createPostgresDatabase } from '../helpers/database.js';
+import { backend, onServer, createPostgresDatabase } from '../helpers/database.js';
 
 /** A tiny OpenAI-compatible embeddings endpoint: 8-d bag-of-letters vectors. */
 function fakeEmbeddings(): Promise<{ server: Server; url: string; calls: () => number }> {
@@ -42,7 +42,7 @@ describe(`embedding providers and the embedding space (${backend()})`, () => {
   beforeAll(async () => {
     fake = await fakeEmbeddings();
     env = testEnv({ EMBEDDINGS_PROVIDER: 'openai', EMBEDDINGS_URL: fake.url, EMBEDDINGS_MODEL: 'fake-8', EMBEDDINGS_API_KEY: 'k', LOG_LEVEL: 'silent' });
-    if (backend() === 'postgres') {
+    if (onServer()) {
       const db = await createPostgresDatabase();
       env.DATABASE_URL = db.url;
       cleanup = db.drop;

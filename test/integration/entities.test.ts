@@ -133,11 +133,19 @@ describe(`knowledge graph (${backend()})`, () => {
     const stolen = await extract('gus', { memory_ids: [m.memory_id], persist: true });
     expect(stolen.statusCode).toBe(404);
     expect(stolen.json().code).toBe('NOT_FOUND');
-    // Under RLS gus's transaction sees none of fay's graph rows.
-    const seen = await t.db.withTenant('0'.repeat(64), async (tx) =>
-      Promise.all(TENANT_TABLES.filter((x) => x.startsWith('entit')).map(async (x) => (await tx.query(`SELECT 1 FROM ${x}`)).rows.length)),
-    );
-    expect(seen).toEqual([0, 0, 0, 0]);
+    // Under RLS another tenant's transaction sees none of fay's graph rows, even asking for them by
+    // fay's user_hash; fay's own transaction sees them.
+    const fayHash = (await t.owner.query<{ h: string }>(`SELECT user_hash AS h FROM memories WHERE id = $1`, [m.memory_id])).rows[0]!.h;
+    const rowsOf = (tenant: string) =>
+      t.db.withTenant(tenant, async (tx) =>
+        Promise.all(
+          TENANT_TABLES.filter((x) => x.startsWith('entit')).map(
+            async (x) => (await tx.query(`SELECT 1 FROM ${x} WHERE user_hash = $1`, [fayHash])).rows.length,
+          ),
+        ),
+      );
+    expect(await rowsOf('0'.repeat(64))).toEqual([0, 0, 0, 0]);
+    expect((await rowsOf(fayHash))[0]).toBeGreaterThan(0);
   });
 
   it('deleting a memory removes what only it supported; erase removes the whole graph', async () => {

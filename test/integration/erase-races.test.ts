@@ -11,7 +11,7 @@ import type { Database, Queryable } from '../../src/store/database.js';
 import { keyRepository } from '../../src/store/key-repository.js';
 import { memoryRepository } from '../../src/store/memory-repository.js';
 import { closeTestEmbedder, createTestApp, testEmbedder, type TestApp } from '../helpers/app.js';
-import { backend } from '../helpers/database.js';
+import { backend, lockWaiters, onServer } from '../helpers/database.js';
 
 /**
  * Erase against reads and writes in flight, with the interleavings forced (a paused transaction,
@@ -49,11 +49,8 @@ describe(`erase races (${backend()})`, () => {
   async function blockedOrDone(done: () => boolean, waiters = 1) {
     for (let i = 0; i < 1000; i++) {
       if (done()) return;
-      if (backend() === 'postgres') {
-        const { rows } = await t.owner.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        if (rows[0]!.n >= waiters) return;
+      if (onServer()) {
+        if ((await lockWaiters(t.owner)) >= waiters) return;
       } else if (i > 20) return; // PGlite: the other transaction waits for its turn on the one connection
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -105,7 +102,7 @@ describe(`erase races (${backend()})`, () => {
       t.app.inject({ method: 'DELETE', url: `/api/v1/memory/${target.memory_id}?user_id=${user}`, headers: await auth(user) });
 
     let results: { statusCode: number; body: string }[];
-    if (backend() === 'postgres') {
+    if (onServer()) {
       // The owner locks the target's chunk; the erase starts and waits on it, then the delete starts
       // and waits too. Erase deleting chunks before memories, the delete memory before chunk:
       // opposite orders, a deadlock once the owner lets go.
@@ -113,7 +110,7 @@ describe(`erase races (${backend()})`, () => {
       await holder.connect();
       try {
         await holder.query('BEGIN');
-        await holder.query(`SELECT 1 FROM memory_chunks WHERE id = $1 FOR UPDATE`, [target.chunk_ids[0]]);
+        await holder.query(`SELECT 1 FROM memory_chunks WHERE user_hash = $1 AND id = $2 FOR UPDATE`, [userHash, target.chunk_ids[0]]);
         let erased = false;
         const erasing = erase(t.app, user).then((r) => ((erased = true), r));
         await blockedOrDone(() => erased, 1);

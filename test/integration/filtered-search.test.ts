@@ -7,7 +7,7 @@ import { DEFAULT_VECTOR_SEARCH, vectorCandidates, vectorSearch } from '../../src
 import { migrate } from '../../src/store/migrate.js';
 import { openPGlite } from '../../src/store/pglite.js';
 import { openPostgres } from '../../src/store/postgres.js';
-import { backend, createPostgresDatabase } from '../helpers/database.js';
+import { backend, createPostgresDatabase, onServer } from '../helpers/database.js';
 
 // A user whose chunks are drowned among a big user's: the big user's 21,000 chunks all lie nearer
 // the query than any of the small user's. An HNSW scan filtered to the small user visits the big
@@ -16,7 +16,9 @@ import { backend, createPostgresDatabase } from '../helpers/database.js';
 const DIM = 8;
 const K = 10;
 const BIG = 'b'.repeat(64);
-const SMALL = 'a'.repeat(64);
+// On Citus: a user hash whose shard is BIG's (beforeAll), so both share one shard and its HNSW index,
+// as on one server; users of different shards never meet in an index.
+let SMALL = 'a'.repeat(64);
 const BIG_CHUNKS = 21_000;
 const SMALL_CHUNKS = 3_000;
 const QUERY = [1, 0, 0, 0, 0, 0, 0, 0];
@@ -48,7 +50,7 @@ async function seed(user: string, n: number, sign: number) {
 }
 
 beforeAll(async () => {
-  if (backend() === 'postgres') {
+  if (onServer()) {
     const created = await createPostgresDatabase();
     const client = new pg.Client({ connectionString: created.url });
     await client.connect();
@@ -62,6 +64,7 @@ beforeAll(async () => {
     };
     // Statistics stay as ANALYZE below leaves them, whatever autovacuum does meanwhile.
     await migrate(client);
+    if (backend() === 'citus') SMALL = await sameShardAs(client, BIG);
     await client.query('ALTER TABLE memory_chunks SET (autovacuum_enabled = false)');
   } else {
     const lite = await openPGlite('memory://');
@@ -80,6 +83,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await cleanup?.();
 });
+
+/** The first of a run of user hashes that lands in the same shard as `userHash`. */
+async function sameShardAs(q: Queryable, userHash: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    const candidate = `${'a'.repeat(60)}${i.toString(16).padStart(4, '0')}`;
+    const { rows } = await q.query<{ same: boolean }>(
+      `SELECT get_shard_id_for_distribution_column('memory_chunks', $1::text) = get_shard_id_for_distribution_column('memory_chunks', $2::text) AS same`,
+      [candidate, userHash],
+    );
+    if (rows[0]!.same) return candidate;
+  }
+}
 
 const search = (user: string, filters: SearchFilters = {}, k = K) =>
   db.withTenant(user, (tx) => vectorSearch(tx, user, QUERY, DIM, k, filters));

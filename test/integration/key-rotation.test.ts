@@ -17,7 +17,7 @@ import type { Queryable } from '../../src/store/database.js';
 import { keyRepository } from '../../src/store/key-repository.js';
 import { withMaintenance } from '../../src/store/open.js';
 import { closeTestEmbedder, createTestApp, JWT_SECRET, testEmbedder, type TestApp } from '../helpers/app.js';
-import { backend } from '../helpers/database.js';
+import { backend, onServer } from '../helpers/database.js';
 
 const run = promisify(execFile);
 
@@ -197,7 +197,7 @@ describe(`key rotation (${backend()})`, () => {
       ENGRAM_KEK: [[2, k2], [3, k3]].map(([v, k]) => `${v}:${(k as Buffer).toString('base64')}`).join(','),
       LOG_LEVEL: 'warn',
     };
-    if (backend() === 'postgres') env.DATABASE_URL = t.databaseUrl;
+    if (onServer()) env.DATABASE_URL = t.databaseUrl;
     else {
       await t.close(); // one process per embedded data directory
       env.ENGRAM_DATA_DIR = dataDir;

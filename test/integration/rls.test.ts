@@ -6,7 +6,7 @@ import { migrateDatabase, openDatabase } from '../../src/store/open.js';
 import { maintenanceOnClient, maintenanceOnPGlite, pgliteOf } from '../../src/store/maintenance.js';
 import { openPGlite } from '../../src/store/pglite.js';
 import { tenantCatalog } from '../../src/store/tenant-catalog.js';
-import { backend, createPostgresDatabase, withDatabase } from '../helpers/database.js';
+import { backend, onServer, createPostgresDatabase, withDatabase } from '../helpers/database.js';
 
 /**
  * Acceptance 3, at the database level: as the app role, with no tenant, with the wrong tenant, and
@@ -94,7 +94,11 @@ async function seed(owner: Queryable, userHash: string): Promise<string> {
   return id;
 }
 
-const setTenant = (q: Queryable, hash: string) => q.query(`SELECT set_config('app.user_hash', $1, true)`, [hash]);
+/** As an attacker with the app role's login would: SET LOCAL, sent on to the workers on Citus. */
+const setTenant = async (q: Queryable, hash: string) => {
+  if (backend() === 'citus') await q.query(`SET LOCAL citus.propagate_set_commands = 'local'`);
+  await q.query(`SET LOCAL app.user_hash = '${hash}'`);
+};
 const count = async (q: Queryable, table: string) =>
   Number((await q.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
 const TABLES = ['memories', 'memory_chunks', 'user_keys'];
@@ -104,7 +108,7 @@ describe(`row-level security (${backend()})`, () => {
   let aMemory: string;
 
   beforeAll(async () => {
-    h = backend() === 'postgres' ? await postgresHarness() : await pgliteHarness();
+    h = onServer() ? await postgresHarness() : await pgliteHarness();
     aMemory = await seed(h.owner, A);
     await seed(h.owner, B);
   });
@@ -166,7 +170,10 @@ describe(`row-level security (${backend()})`, () => {
       expect((await q.query(`UPDATE memories SET source = 'hijack' WHERE id = $1 RETURNING 1`, [aMemory])).rows).toHaveLength(0);
       expect((await q.query(`DELETE FROM user_keys WHERE user_hash = $1 RETURNING 1`, [A])).rows).toHaveLength(0);
       // Moving one's own row to another tenant is refused by the WITH CHECK of the update policy.
-      await expect(q.query(`UPDATE memories SET user_hash = $1`, [A])).rejects.toThrow(/row-level security/);
+      // (Citus refuses it earlier: a row cannot change its distribution column.)
+      await expect(q.query(`UPDATE memories SET user_hash = $1`, [A])).rejects.toThrow(
+        backend() === 'citus' ? /modifying the partition value/ : /row-level security/,
+      );
     });
     await expect(
       h.asApp(async (q) => {
@@ -179,17 +186,25 @@ describe(`row-level security (${backend()})`, () => {
   });
 
   it('a pooled connection reused after another tenant\'s transaction carries no tenant or role over', async () => {
-    // On PostgreSQL the service pool has one connection, so both calls below use the same one.
-    const seen = await h.db.withTenant(A, async (tx) => {
-      const { rows } = await tx.query<{ user_hash: string }>(`SELECT DISTINCT user_hash FROM memories`);
-      return rows.map((r) => r.user_hash);
-    });
-    expect(seen).toEqual([A]);
-    const after = await h.db.withTenant(B, async (tx) => {
-      const { rows } = await tx.query<{ user_hash: string }>(`SELECT DISTINCT user_hash FROM memories`);
-      return rows.map((r) => r.user_hash);
-    });
-    expect(after).toEqual([B]);
+    // On PostgreSQL the service pool has one connection, so both calls below use the same one. Each
+    // statement names its tenant (on Citus a tenant transaction refuses any that would not).
+    const visible = async (tx: Queryable) => {
+      const counts: number[] = [];
+      for (const u of [A, B]) {
+        const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM memories WHERE user_hash = $1`, [u]);
+        counts.push(rows[0]!.n);
+      }
+      return counts;
+    };
+    expect(await h.db.withTenant(A, visible)).toEqual([1, 0]);
+    expect(await h.db.withTenant(B, visible)).toEqual([0, 1]);
+    if (backend() === 'citus') {
+      // A statement that would fan out to every shard does not run in a tenant transaction.
+      await expect(h.db.withTenant(A, (tx) => tx.query(`SELECT DISTINCT user_hash FROM memories`))).rejects.toThrow(/multi-task query/);
+    } else {
+      const { rows } = await h.db.withTenant(A, (tx) => tx.query<{ user_hash: string }>(`SELECT DISTINCT user_hash FROM memories`));
+      expect(rows.map((r) => r.user_hash)).toEqual([A]);
+    }
     // Outside any tenant transaction the setting is gone and the role is back to the login.
     const q: Queryable = h.db.kind === 'postgres' ? (h.db as unknown as { pool: pg.Pool }).pool : (h.owner as Queryable);
     const { rows } = await q.query<{ tenant: string | null; role: string }>(
@@ -250,7 +265,7 @@ describe(`row-level security (${backend()})`, () => {
     // The app role is not a member, so it cannot become it.
     const { rows } = await h.owner.query<{ member: boolean }>(`SELECT pg_has_role('engram_app', 'engram_maintenance', 'MEMBER') AS member`);
     expect(rows[0]!.member).toBe(false);
-    if (backend() === 'postgres') {
+    if (onServer()) {
       await expect(h.asApp((q) => q.query('SET LOCAL ROLE engram_maintenance'))).rejects.toThrow(/permission denied/);
     }
   });

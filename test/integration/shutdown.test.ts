@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../src/auth/token-verifier.js';
 import { startServe, type ServeProcess } from '../helpers/cli.js';
-import { backend, createPostgresDatabase } from '../helpers/database.js';
+import { backend, onServer, createPostgresDatabase } from '../helpers/database.js';
 
 /** Figures for the report: printed, never asserted on as speed. */
 const printFigures = (line: string) => process.stdout.write(`${line}\n`);
@@ -60,7 +60,7 @@ describe(`graceful shutdown (${backend()})`, () => {
       ENGRAM_HASH_KEY: randomBytes(32).toString('base64'),
       SHUTDOWN_GRACE_MS: '1500',
     };
-    if (backend() === 'postgres') {
+    if (onServer()) {
       const db = await createPostgresDatabase();
       dropDb = db.drop;
       env.DATABASE_URL = db.url;

@@ -4,7 +4,7 @@ import { isAppError } from '../../src/errors/app-error.js';
 import { createUseLiteEmbedder } from '../../src/embed/use-lite.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { closeTestEmbedder, createTestApp, testEmbedder, type TestApp } from '../helpers/app.js';
-import { backend } from '../helpers/database.js';
+import { backend, onServer } from '../helpers/database.js';
 import { freePort } from '../helpers/private-postgres.js';
 
 /** Figures for the report: printed, never asserted on as speed. */
@@ -108,7 +108,7 @@ describe(`time bounds (${backend()})`, () => {
     }
   });
 
-  it.skipIf(backend() !== 'postgres')(
+  it.skipIf(!onServer())(
     'statement_timeout and idle_in_transaction_session_timeout end stuck work with DATABASE_UNAVAILABLE; the pool goes on',
     async () => {
       const t = await appWith({

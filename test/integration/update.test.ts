@@ -4,7 +4,7 @@ import { createUserHasher } from '../../src/crypto/user-hash.js';
 import { chunkText } from '../../src/memory/chunker.js';
 import { lockTenant } from '../../src/store/tenant-lock.js';
 import { closeTestEmbedder, createTestApp, type TestApp } from '../helpers/app.js';
-import { backend } from '../helpers/database.js';
+import { backend, onServer } from '../helpers/database.js';
 
 type MemoryBody = {
   memory_id: string;
@@ -259,16 +259,16 @@ describe(`memory update (${backend()})`, () => {
       await lockTenant(tx, userHash, 'shared');
       locked();
       await gate;
-      const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM memory_chunks WHERE memory_id = $1 AND id = ANY($2::uuid[])`, [
-        m.memory_id,
-        m.chunk_ids,
-      ]);
+      const { rows } = await tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM memory_chunks WHERE user_hash = $1 AND memory_id = $2 AND id = ANY($3::uuid[])`,
+        [userHash, m.memory_id, m.chunk_ids],
+      );
       return rows[0]!.n;
     });
     await holding;
     let done = false;
     const updating = patch(user, m.memory_id, { text: 'The user waters the plants on Thursdays.' }).then((r) => ((done = true), r));
-    if (backend() === 'postgres') {
+    if (onServer()) {
       // The update's transaction waits on the lock (PGlite runs one transaction at a time anyway).
       for (let i = 0; i < 500; i++) {
         const waiting = await count(
@@ -298,7 +298,7 @@ describe(`memory update (${backend()})`, () => {
     const m = await index(user, version(0));
     expect(m.chunk_ids.length).toBe(chunksOf(0));
     expect(new Set([0, 1, 2].map(chunksOf)).size).toBe(3);
-    const updates = backend() === 'postgres' ? 24 : 8;
+    const updates = onServer() ? 24 : 8;
     let updating = true;
     const seen = new Set<number>();
     const problems: string[] = [];

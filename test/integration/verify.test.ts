@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verify } from '../../src/verify/verify.js';
 import { closeTestEmbedder, createTestApp, JWT_SECRET, type TestApp } from '../helpers/app.js';
-import { backend } from '../helpers/database.js';
+import { backend, onServer } from '../helpers/database.js';
 
 /** `engram verify` against a live server: all PASS when healthy, FAIL when isolation is weakened. */
 describe(`engram verify (${backend()})`, () => {
@@ -28,23 +28,27 @@ describe(`engram verify (${backend()})`, () => {
     expect(failed, JSON.stringify(failed, null, 2)).toEqual([]);
     const passed = results.filter((r) => r.status === 'PASS').map((r) => r.name);
     expect(passed).toEqual(expect.arrayContaining(['redis', 'health', 'metrics', 'no-token', 'bad-tokens', 'cross-tenant', 'tenant-isolation', 'rate-limit']));
-    if (backend() === 'postgres') {
+    if (onServer()) {
       expect(passed).toEqual(expect.arrayContaining(['rls-forced', 'rls-policies', 'app-role', 'indexes', 'wrong-user-ciphertext']));
+      // The topology: one server, or the Citus cluster with one shard per main statement.
+      const topology = backend() === 'citus' ? ['citus-cluster', 'citus-router-plans'] : ['topology'];
+      expect(passed).toEqual(expect.arrayContaining(topology));
+      for (const r of results.filter((x) => topology.includes(x.name))) process.stdout.write(`[verify ${backend()}] ${r.name}: ${r.detail}\n`);
       expect(results.filter((r) => r.status === 'SKIP')).toEqual([]);
     }
   });
 
   it('fails when RLS is no longer forced, or Redis does not answer', async () => {
-    if (backend() === 'postgres') await t.owner.query('ALTER TABLE memories NO FORCE ROW LEVEL SECURITY');
+    if (onServer()) await t.owner.query('ALTER TABLE memories NO FORCE ROW LEVEL SECURITY');
     try {
       const results = await verify({ url, databaseUrl: t.databaseUrl, redisUrl: 'redis://127.0.0.1:1' });
       const byName = Object.fromEntries(results.map((r) => [r.name, r]));
       expect(byName.redis!.status).toBe('FAIL');
-      if (backend() === 'postgres') {
+      if (onServer()) {
         expect(byName['rls-forced']).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('memories') });
       }
     } finally {
-      if (backend() === 'postgres') await t.owner.query('ALTER TABLE memories FORCE ROW LEVEL SECURITY');
+      if (onServer()) await t.owner.query('ALTER TABLE memories FORCE ROW LEVEL SECURITY');
     }
   });
 });
