@@ -36,14 +36,13 @@ BEGIN
     PERFORM create_distributed_table(t, 'user_hash', colocate_with => 'user_keys');
   END LOOP;
 
-  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname IN ('engram_app', 'engram_maintenance') AND NOT rolcanlogin) THEN
-    BEGIN
+  -- (Citus sends ALTER ROLE to every worker, so they all end up alike.)
+  BEGIN
       ALTER ROLE engram_app LOGIN;
       ALTER ROLE engram_maintenance LOGIN;
-    EXCEPTION WHEN insufficient_privilege THEN
+  EXCEPTION WHEN insufficient_privilege THEN
       RAISE EXCEPTION 'Citus connects to the workers as engram_app and engram_maintenance, so they must be allowed to log in: give the migrating role CREATEROLE, or have a superuser run ALTER ROLE engram_app LOGIN; ALTER ROLE engram_maintenance LOGIN';
-    END;
-  END IF;
+  END;
 END
 $$;
 

@@ -46,6 +46,9 @@ port = $port
 unix_socket_directories = '$DIR'
 max_connections = 400
 max_prepared_transactions = 200
+# Citus runs a maintenance daemon per Citus database, plus background task executors (rebalancing)
+# and, on workers, logical replication workers: the default of 8 runs out with a few databases.
+max_worker_processes = 64
 wal_level = logical
 max_wal_senders = 20
 max_replication_slots = 20

@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import type { Maintenance } from './maintenance.js';
 import { detectTopology } from './postgres.js';
 
 /**
@@ -46,6 +47,66 @@ export async function grantColumnsOnShards(owner: Queryable): Promise<number> {
     applied += results.length;
   }
   return applied;
+}
+
+/** A shard (table_123456) the maintenance role may not read: a moved shard without its column grants. */
+function isShardGrantMissing(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '42501' && /permission denied for table \w+_\d+\b/.test(e.message ?? '');
+}
+
+/**
+ * The maintenance runner on Citus, healing itself after a shard move: a move (rebalancing, a worker
+ * drained) creates the shard again without the column grants, and the next pass of the sweeper or
+ * `engram keys` would be refused there. Such a refusal re-applies the grants to every shard
+ * (grantColumnsOnShards) and runs the (read-only) step again, once.
+ */
+export function healingShardGrants(maintenance: Maintenance, owner: Queryable): Maintenance {
+  return async (fn) => {
+    try {
+      return await maintenance(fn);
+    } catch (err) {
+      if (!isShardGrantMissing(err)) throw err;
+      await grantColumnsOnShards(owner);
+      return maintenance(fn);
+    }
+  };
+}
+
+/** The roles the service's connections use (Citus opens its worker connections as them). */
+const SERVICE_ROLES = ['engram_app', 'engram_maintenance'];
+
+/**
+ * Before migrations, as the owner: the service roles on every worker. Citus sends CREATE ROLE to the
+ * workers it knows when a role is made, so on a new cluster the first migration's roles reach them;
+ * but a role this server already had (another database made it) does not exist on a worker that
+ * joined later, and the migrations' grants would fail there. Created where missing, as on the
+ * coordinator (the same LOGIN attribute).
+ */
+export async function createRolesOnWorkers(owner: Queryable): Promise<void> {
+  const { rows: roles } = await owner.query<{ name: string; login: boolean }>(
+    `SELECT rolname AS name, rolcanlogin AS login FROM pg_roles WHERE rolname = ANY($1)`,
+    [SERVICE_ROLES],
+  );
+  for (const role of roles) {
+    const command =
+      // On a worker Citus refuses role DDL unless told this one is not to be propagated further.
+      `DO $r$ BEGIN PERFORM set_config('citus.enable_create_role_propagation', 'off', true); ` +
+      `IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role.name}') THEN ` +
+      `CREATE ROLE ${quoteIdent(role.name)} ${role.login ? 'LOGIN' : 'NOLOGIN'} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT; ` +
+      `END IF; END $r$`;
+    const { rows } = await owner.query<{ node: string; success: boolean; result: string }>(
+      `SELECT nodename || ':' || nodeport AS node, success, result FROM run_command_on_workers($1)`,
+      [command],
+    );
+    const failed = rows.filter((r) => !r.success);
+    if (failed.length > 0) throw new Error(`could not create role ${role.name} on ${failed.map((r) => `${r.node}: ${r.result}`).join('; ')}`);
+  }
+}
+
+/** Before migrations, as the owner: what a Citus coordinator needs first. Nothing elsewhere. */
+export async function prepareTopologyBeforeMigrations(owner: Queryable): Promise<void> {
+  if ((await detectTopology(owner)) === 'citus') await createRolesOnWorkers(owner);
 }
 
 /** After migrations, as the owner: what a Citus coordinator needs beyond them. Nothing elsewhere. */

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { prepareTopology } from './citus.js';
+import { healingShardGrants, prepareTopology, prepareTopologyBeforeMigrations } from './citus.js';
 import type { Database, DatabaseObserver, Queryable } from './database.js';
 import { assertEmbeddingSpace, prepareEmbeddingSpace } from './embedding-space.js';
 import { maintenanceOnClient, maintenanceOnPGlite, pgliteOf, type Maintenance } from './maintenance.js';
@@ -30,6 +30,7 @@ type DatabaseConfig =
   | (Omit<PostgresConfig, 'timeouts'> & Partial<Pick<PostgresConfig, 'timeouts'>>);
 
 async function prepareAsOwner(owner: MigrationClient, embedding: EmbeddingSpace, log: (m: string) => void) {
+  await prepareTopologyBeforeMigrations(owner);
   await migrate(owner, log);
   await prepareEmbeddingSpace(owner, embedding.model, embedding.dimensions);
   await prepareTopology(owner);
@@ -127,7 +128,8 @@ export async function withMaintenance<T>(cfg: DatabaseConfig, db: Database, fn: 
   if (cfg.kind !== 'postgres') throw new Error('a PostgreSQL database needs a PostgreSQL configuration');
   const owner = await connectOwner(cfg.ownerUrl);
   try {
-    return await fn(maintenanceOnClient(owner));
+    const maintenance = maintenanceOnClient(owner);
+    return await fn(db.topology === 'citus' ? healingShardGrants(maintenance, owner) : maintenance);
   } finally {
     await owner.end();
   }

@@ -66,6 +66,8 @@ export async function createTestApp(
     embedder?: Embedder;
     /** Wraps the database the app runs on (e.g. to record its statements); the wrapper is what `db` is. */
     wrapDatabase?: (db: Database) => Database;
+    /** A server database the caller made (and drops): used instead of a fresh one. */
+    databaseUrl?: string;
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -77,7 +79,10 @@ export async function createTestApp(
   });
   let pgDb: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
   const env = testEnv(options.env);
-  if (onServer()) {
+  if (options.databaseUrl) {
+    env.DATABASE_URL = options.databaseUrl;
+    pgDb = { name: '', url: options.databaseUrl, drop: async () => {} };
+  } else if (onServer()) {
     pgDb = await createPostgresDatabase();
     env.DATABASE_URL = pgDb.url;
   } else {

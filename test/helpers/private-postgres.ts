@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -24,19 +24,23 @@ export interface PrivatePostgres {
   port: number;
   /** Superuser URL of a database on this cluster. */
   url(database?: string): string;
-  stop(): Promise<void>;
+  /** fast: sessions ended, clean shut-down; immediate: as a crash (recovery at the next start). */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
   start(): Promise<void>;
   restart(): Promise<void>;
+  /** The server's log so far (for a failing test's message). */
+  log(): string;
   /** Stops the cluster (immediately) and removes its directory. */
   destroy(): Promise<void>;
 }
 
 /**
  * A throwaway PostgreSQL cluster of its own (initdb into a temp dir, its own port, trust auth), for
- * tests that stop and restart the server: the shared server on 5432 is never touched. Runs the
+ * tests that stop and restart the server: the shared server on 5432 (and the shared Citus workers)
+ * are never touched. With `citus`, a Citus node that a test database can add as a worker. Runs the
  * server binaries as the `postgres` OS user when this process is root (PostgreSQL refuses root).
  */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(options: { citus?: boolean } = {}): Promise<PrivatePostgres> {
   const root = mkdtempSync(join(tmpdir(), 'engram-pgfault-'));
   const dataDir = join(root, 'data');
   const asPostgres = userInfo().uid === 0;
@@ -50,10 +54,15 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
 
   const port = await freePort();
   await pg('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-  const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c max_connections=50`;
+  // As a Citus node (a worker of its own for fault and growth tests): the extension preloaded,
+  // logical decoding for online shard moves, two-phase commit for multi-shard writes.
+  const citus = options.citus
+    ? ` -c shared_preload_libraries=citus -c wal_level=logical -c max_prepared_transactions=100 -c max_connections=200 -c max_worker_processes=32`
+    : ' -c max_connections=50';
+  const serverOptions = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1${citus}`;
   const ctl = (...args: string[]) => pg('pg_ctl', ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '60', ...args]);
   const start = async () => {
-    await ctl('-o', options, 'start');
+    await ctl('-o', serverOptions, 'start');
   };
   const stop = async (mode = 'fast') => {
     await ctl('-m', mode, 'stop');
@@ -68,7 +77,14 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     port,
     url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
     start,
-    stop: () => stop(),
+    stop: (mode = 'fast') => stop(mode),
+    log: () => {
+      try {
+        return readFileSync(join(root, 'server.log'), 'utf8');
+      } catch {
+        return '';
+      }
+    },
     async restart() {
       await stop();
       await start();

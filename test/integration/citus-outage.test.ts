@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUserHasher } from '../../src/crypto/user-hash.js';
+import { closeTestEmbedder, createTestApp, type TestApp } from '../helpers/app.js';
+import { byStatus, citusDatabase, startLoad, storedIds, type Outcome } from '../helpers/citus-load.js';
+import { backend, dropCitusDatabase } from '../helpers/database.js';
+import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
+
+const print = (line: string) => process.stdout.write(`[citus outage] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Issue 16, part 3: one worker stops under load. A test database on the shared coordinator with two
+ * workers of its own (private servers: stopping one touches no other test), a mixed load over users of
+ * both. While the worker is down, its users get 503 DATABASE_UNAVAILABLE with Retry-After and the
+ * other worker's users are served as before; once it is back the service serves them again by itself
+ * (no restart), and every acknowledged write is stored.
+ */
+describe.runIf(backend() === 'citus')('Citus: a worker down under load', () => {
+  const name = `engram_outage_${randomBytes(4).toString('hex')}`;
+  let nodes: PrivatePostgres[];
+  let t: TestApp;
+  const users = Array.from({ length: 16 }, (_, i) => `outage-user-${i}`);
+  /** The port of the worker holding each user's shards. */
+  const home = new Map<string, number>();
+
+  beforeAll(async () => {
+    nodes = await Promise.all([0, 1].map(() => startPrivatePostgres({ citus: true })));
+    const url = await citusDatabase(name, nodes.map((n) => ({ host: '127.0.0.1', port: n.port })), 8);
+    t = await createTestApp({ databaseUrl: url, env: { RATE_LIMIT_DISABLED: 'true', EXPIRY_SWEEP_INTERVAL_MS: '0' } });
+    const hash = createUserHasher(t.config.keys.hashKey);
+    for (const user of users) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/memory/index',
+        headers: { authorization: `Bearer ${await t.token(user)}` },
+        payload: { text: `${user} wrote this before the outage.` },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      const { rows } = await t.owner.query<{ port: number }>(
+        `SELECT nodeport AS port FROM citus_shards WHERE shardid = get_shard_id_for_distribution_column('user_keys', $1::text)`,
+        [hash(user)],
+      );
+      home.set(user, rows[0]!.port);
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await t?.close();
+    await dropCitusDatabase(name, []).catch(() => {});
+    await Promise.all((nodes ?? []).map((n) => n.destroy()));
+    await closeTestEmbedder();
+  });
+
+  it('only the stopped worker\'s users get 503 with Retry-After; the others are served; it recovers by itself; 0 acknowledged writes lost', async () => {
+    const [up, down] = nodes as [PrivatePostgres, PrivatePostgres];
+    const onDown = (o: Outcome) => home.get(o.user) === down.port;
+    expect(users.filter((u) => home.get(u) === down.port).length).toBeGreaterThan(0);
+    expect(users.filter((u) => home.get(u) === up.port).length).toBeGreaterThan(0);
+
+    let phase = 'before';
+    const load = startLoad({ app: t.app, users, token: (u) => t.token(u), writers: 2, readers: 2, phase: () => phase });
+    await sleep(1500);
+    phase = 'outage';
+    await down.stop('immediate');
+    await sleep(4000);
+    phase = 'restarting';
+    await down.start();
+    // Served again without a restart of the service: a request of the stopped worker's users succeeds.
+    const downUser = users.find((u) => home.get(u) === down.port)!;
+    const started = Date.now();
+    for (;;) {
+      const res = await t.app.inject({ method: 'GET', url: '/api/v1/memory?limit=1', headers: { authorization: `Bearer ${await t.token(downUser)}` } });
+      if (res.statusCode === 200) break;
+      expect(Date.now() - started, `still ${res.statusCode} ${res.body}`).toBeLessThan(30_000);
+      await sleep(200);
+    }
+    print(`served again ${((Date.now() - started) / 1000).toFixed(1)} s after the worker started`);
+    await sleep(2000);
+    phase = 'after';
+    await sleep(2000);
+    const outcomes = await load.stop();
+
+    for (const p of ['before', 'outage', 'restarting', 'after']) {
+      const during = outcomes.filter((o) => o.phase === p);
+      print(`${p}: stopped worker's users ${byStatus(during.filter(onDown))}; other users ${byStatus(during.filter((o) => !onDown(o)))}`);
+    }
+    // Everyone else was served throughout.
+    expect(outcomes.filter((o) => !onDown(o) && o.status >= 300)).toEqual([]);
+    // The stopped worker's users: 503 DATABASE_UNAVAILABLE with Retry-After, nothing else went wrong.
+    const refused = outcomes.filter((o) => onDown(o) && o.status >= 300);
+    expect(refused.filter((o) => o.phase === 'outage').length).toBeGreaterThan(0);
+    for (const o of refused) {
+      expect(o, JSON.stringify(o)).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+      expect(Number(o.retryAfter)).toBeGreaterThan(0);
+    }
+    // None before the stop (a request sent before it may be answered after it), none once recovered.
+    expect(refused.filter((o) => o.endPhase === 'before' || o.phase === 'after')).toEqual([]);
+    expect(outcomes.filter((o) => onDown(o) && o.phase === 'after' && o.status < 300).length).toBeGreaterThan(0);
+
+    const acknowledged = outcomes.filter((o) => o.memoryId).map((o) => o.memoryId!);
+    const stored = await storedIds(t, acknowledged);
+    print(`acknowledged writes ${acknowledged.length}, stored ${stored.size}, lost ${acknowledged.length - stored.size}; refused ${refused.length} (all 503 + Retry-After)`);
+    expect(acknowledged.length - stored.size).toBe(0);
+  }, 120_000);
+});
