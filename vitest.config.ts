@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -36,6 +37,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Test files wait on databases, servers and timers far more than they compute: at least four at
+    // once even on two cores (vitest's default would be one fewer than the cores).
+    maxWorkers: Math.max(4, availableParallelism()),
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/auth/**/*.test.ts', 'test/embed/**/*.test.ts'] } },
       integration('pglite'),

@@ -10,12 +10,13 @@ import { loadConfig } from '../src/config/load.js';
 import { createPostgresDatabase } from '../test/helpers/database.js';
 import type { Config } from '../src/config/schema.js';
 
-export type Backend = 'pglite' | 'postgres';
+/** PGlite, one PostgreSQL server (TEST_DATABASE_URL), or the Citus cluster (TEST_CITUS_URL, scripts/citus-cluster.sh). */
+export type Backend = 'pglite' | 'postgres' | 'citus';
 
 export function parseBackend(value: string | undefined): Backend {
   if (value === undefined || value === 'pglite') return 'pglite';
-  if (value === 'postgres') return 'postgres';
-  throw new Error(`--backend must be pglite or postgres (got ${value})`);
+  if (value === 'postgres' || value === 'citus') return value;
+  throw new Error(`--backend must be pglite, postgres or citus (got ${value})`);
 }
 
 /** A positive integer option within [1, max]. */
@@ -64,8 +65,8 @@ export async function startBenchApp(
     ...extraEnv,
   };
   let dropDatabase = async () => {};
-  if (backend === 'postgres') {
-    const created = await createPostgresDatabase('engram_bench');
+  if (backend !== 'pglite') {
+    const created = await createPostgresDatabase('engram_bench', backend);
     env.DATABASE_URL = created.url;
     dropDatabase = created.drop;
   } else {

@@ -43,6 +43,7 @@ const { values } = parseArgs({
   },
 });
 const backend = parseBackend(values.backend);
+if (backend === 'citus') throw new Error('--backend must be pglite or postgres (the filtered-search corpus is one shared index)');
 const small = backend === 'pglite';
 const spec: CorpusSpec = {
   users: intOption('users', values.users, small ? 200 : 1200, 100_000),

@@ -1,5 +1,5 @@
 // Retrieval quality on LoCoMo (protocol: ../shared/data/README.md), through the real HTTP API in-process:
-//   npx tsx bench/locomo.ts [--backend pglite|postgres] [--conversations conv-26,conv-30] [--concurrency C]
+//   npx tsx bench/locomo.ts [--backend pglite|postgres|citus] [--conversations conv-26,conv-30] [--concurrency C]
 //                           [--data path/to/locomo-dev.json] [--modes cosine,keyword,fusion,hybrid,rerank]
 //                           [--questions N] [--floor-recall10 X --floor-mrr Y]
 // Search variants (--modes, default all), one database, the same pipeline reconfigured between them:

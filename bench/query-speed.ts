@@ -1,5 +1,5 @@
 // Engram's query path beside the raw path, in one run, at concurrency 1:
-//   npm run bench:query-speed -- [--backend postgres|pglite|both] [--transport inject|http]
+//   npm run bench:query-speed -- [--backend postgres|pglite|citus|both] [--transport inject|http]
 //                                [--memories N] [--queries N] [--warmup N] [--k K]
 // Defaults: both backends, inject, 600 memories, 200 query pairs, 20 warm-up pairs, k 10.
 // (a) Engram: POST /api/v1/memory/query on the real app (JWT auth, rate limits off, the service
@@ -110,8 +110,8 @@ async function runBackend(backend: Backend) {
     RATE_LIMIT_DISABLED: '1',
   };
   let drop = async () => {};
-  if (backend === 'postgres') {
-    const created = await createPostgresDatabase('engram_bench_speed');
+  if (backend !== 'pglite') {
+    const created = await createPostgresDatabase('engram_bench_speed', backend);
     env.DATABASE_URL = created.url;
     drop = created.drop;
   } else {
@@ -127,7 +127,7 @@ async function runBackend(backend: Backend) {
   });
   let raw: Queryable;
   let closeRaw = async () => {};
-  if (backend === 'postgres') {
+  if (backend !== 'pglite') {
     const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 });
     raw = pool;
     closeRaw = () => pool.end();

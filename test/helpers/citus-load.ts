@@ -89,8 +89,8 @@ export async function storedIds(t: TestApp, ids: string[]): Promise<Set<string>>
 
 /** A Citus database on the shared coordinator with the given workers, and `shardCount` shards per table. */
 export async function citusDatabase(name: string, workers: { host: string; port: number }[], shardCount: number) {
-  const url = withDatabase(adminUrl(), name);
-  const admin = new pg.Client({ connectionString: adminUrl() });
+  const url = withDatabase(adminUrl('citus'), name);
+  const admin = new pg.Client({ connectionString: adminUrl('citus') });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${name}`);

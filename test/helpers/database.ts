@@ -19,8 +19,12 @@ export function backend(): Backend {
 /** A PostgreSQL server (one, or a Citus coordinator) rather than the embedded PGlite. */
 export const onServer = () => backend() !== 'pglite';
 
-export const adminUrl = () =>
-  backend() === 'citus'
+/** Which server a database is made on: the project's (citus or postgres); PostgreSQL outside the tests (benches). */
+export type Server = 'postgres' | 'citus';
+const projectServer = (): Server => (process.env.ENGRAM_TEST_DB === 'citus' ? 'citus' : 'postgres');
+
+export const adminUrl = (server: Server = projectServer()) =>
+  server === 'citus'
     ? (process.env.TEST_CITUS_URL ?? 'postgres://postgres@127.0.0.1:9700/postgres')
     : (process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 
@@ -34,7 +38,7 @@ export function citusWorkers(): { host: string; port: number }[] {
 
 /** A superuser URL of `database` on a worker (same login as the coordinator's admin URL). */
 export function workerUrl(worker: { host: string; port: number }, database = 'postgres'): string {
-  const u = new URL(adminUrl());
+  const u = new URL(adminUrl('citus'));
   u.hostname = worker.host;
   u.port = String(worker.port);
   u.pathname = `/${database}`;
@@ -69,8 +73,8 @@ export async function makeCitusDatabase(name: string, workers = citusWorkers()):
       await onNode(workerUrl(w, name), (c) => c.query('CREATE EXTENSION citus'));
     }),
   );
-  await onNode(withDatabase(adminUrl(), name), async (c) => {
-    const coordinator = new URL(adminUrl());
+  await onNode(withDatabase(adminUrl('citus'), name), async (c) => {
+    const coordinator = new URL(adminUrl('citus'));
     await c.query('CREATE EXTENSION citus');
     await c.query('SELECT citus_set_coordinator_host($1, $2)', [coordinator.hostname, Number(coordinator.port || 5432)]);
     for (const w of workers) await c.query('SELECT citus_add_node($1, $2)', [w.host, w.port]);
@@ -79,7 +83,7 @@ export async function makeCitusDatabase(name: string, workers = citusWorkers()):
 
 /** Drops `name` on the coordinator and on every worker. */
 export async function dropCitusDatabase(name: string, workers = citusWorkers()): Promise<void> {
-  await onNode(adminUrl(), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  await onNode(adminUrl('citus'), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   await Promise.all(workers.map((w) => onNode(workerUrl(w), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))));
 }
 
@@ -90,27 +94,28 @@ export async function dropCitusDatabase(name: string, workers = citusWorkers()):
  */
 export async function createPostgresDatabase(
   prefix = 'engram_test',
+  server: Server = projectServer(),
 ): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl() });
+  const admin = new pg.Client({ connectionString: adminUrl(server) });
   try {
     await admin.connect();
   } catch (err) {
-    const which = backend() === 'citus' ? 'The Citus coordinator (TEST_CITUS_URL)' : 'PostgreSQL (TEST_DATABASE_URL)';
-    throw new Error(`${which} is required here and is unreachable at ${adminUrl()}: ${String(err)}`);
+    const which = server === 'citus' ? 'The Citus coordinator (TEST_CITUS_URL)' : 'PostgreSQL (TEST_DATABASE_URL)';
+    throw new Error(`${which} is required here and is unreachable at ${adminUrl(server)}: ${String(err)}`);
   }
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  const citus = backend() === 'citus';
+  const citus = server === 'citus';
   let dropped = false;
   const drop = async () => {
     if (dropped) return;
     dropped = true;
     if (citus) return dropCitusDatabase(name);
-    await onNode(adminUrl(), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    await onNode(adminUrl(server), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   };
   if (citus) {
     try {
@@ -120,7 +125,7 @@ export async function createPostgresDatabase(
       throw err;
     }
   }
-  return { name, url: withDatabase(adminUrl(), name), drop };
+  return { name, url: withDatabase(adminUrl(server), name), drop };
 }
 
 /**
