@@ -1,6 +1,15 @@
 -- Up Migration
 
-CREATE EXTENSION IF NOT EXISTS vector;
+-- Created here when missing (by an owner allowed to); a superuser may have created it already. Checked
+-- first rather than IF NOT EXISTS: on Citus that statement is sent on to the workers, where only the
+-- extension's owner may run it (edited after release; the effect is the same on every backend).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') THEN
+    CREATE EXTENSION vector;
+  END IF;
+END
+$$;
 
 -- The role the service runs its queries as. Not a superuser, does not bypass RLS, owns nothing.
 -- Created only when missing, so an owner without CREATEROLE can migrate once an admin made it.

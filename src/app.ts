@@ -122,6 +122,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     await app.close();
     throw err;
   }
+  if (db.topology === 'citus') app.log.info('database: a Citus coordinator; the tenant tables are sharded by user_hash');
 
   const hashUser = createUserHasher(config.keys.hashKey);
   const dataKeys = new DataKeys<Queryable>(config.keys.kek, keyRepository);
