@@ -66,6 +66,11 @@ export async function createTestApp(
     embedder?: Embedder;
     /** Wraps the database the app runs on (e.g. to record its statements); the wrapper is what `db` is. */
     wrapDatabase?: (db: Database) => Database;
+    /**
+     * PostgreSQL: the DATABASE_URL the service connects with, given the test database's URL (e.g. through
+     * a pooler). Migrations and `owner` stay on the database's own URL (DATABASE_OWNER_URL).
+     */
+    serviceUrl?: (databaseUrl: string) => string;
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -79,7 +84,8 @@ export async function createTestApp(
   const env = testEnv(options.env);
   if (onServer()) {
     pgDb = await createPostgresDatabase();
-    env.DATABASE_URL = pgDb.url;
+    env.DATABASE_URL = options.serviceUrl ? options.serviceUrl(pgDb.url) : pgDb.url;
+    if (options.serviceUrl) env.DATABASE_OWNER_URL = pgDb.url;
   } else {
     env.ENGRAM_DATA_DIR = options.pgliteDataDir ?? 'memory://';
   }
