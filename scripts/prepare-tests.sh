@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares this machine for `npm test` (run by npm as the `pretest` script): PostgreSQL 15 with
-# pgvector, a local Citus cluster (built from ../shared/vendor), Redis and the Prometheus binary,
+# pgvector, a local Citus cluster (built from ../shared/vendor), Redis, the Prometheus and PgBouncer binaries,
 # each installed or started only when missing, one line per step. Quick when everything is in place. Installing needs root or passwordless sudo; without
 # them it stops at once, naming what is missing and the command that fixes it.
 #
@@ -10,6 +10,8 @@
 #                       host:port,...) instead of the local cluster of scripts/citus-cluster.sh.
 #   TEST_REDIS_URL      likewise for Redis (default redis://127.0.0.1:6379, started when down).
 #   PROMETHEUS_BIN      the Prometheus binary (default /usr/bin/prometheus, installed when missing).
+#   PGBOUNCER_BIN       the PgBouncer binary (default /usr/sbin/pgbouncer, installed when missing; the tests
+#                       start their own pgbouncer processes, the package's service is never used).
 #   ENGRAM_SKIP_TEST_PREPARE=1  skip all of this.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,6 +29,7 @@ DEFAULT_PG_URL=postgres://postgres@127.0.0.1:5432/postgres
 PG_URL="${TEST_DATABASE_URL:-$DEFAULT_PG_URL}"
 REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 PROMETHEUS="${PROMETHEUS_BIN:-/usr/bin/prometheus}"
+PGBOUNCER="${PGBOUNCER_BIN:-/usr/sbin/pgbouncer}"
 
 # --- privileges ---------------------------------------------------------------------------------
 SUDO=()
@@ -61,6 +64,7 @@ if (( local_redis )) && ! command -v redis-server >/dev/null 2>&1; then
   need_root+=("Redis (apt-get install redis-server)")
 fi
 [[ -x "$PROMETHEUS" ]] || need_root+=("Prometheus (bash scripts/install-prometheus.sh)")
+[[ -x "$PGBOUNCER" ]] || need_root+=("PgBouncer (bash scripts/install-pgbouncer.sh)")
 citus_files() { [[ -f "$PG_EXT/citus.control" && -f "$PG_LIB/citus.so" ]]; }
 CITUS_SOURCE="${CITUS_SOURCE:-$(cd .. && pwd)/shared/vendor/citus-12.1.6.tar.gz}"
 if [[ -z "${TEST_CITUS_URL:-}" ]] && ! citus_files && [[ -f "$CITUS_SOURCE" ]]; then
@@ -167,4 +171,12 @@ if [[ -x "$PROMETHEUS" ]]; then
 else
   quiet bash scripts/install-prometheus.sh
   say "Prometheus: installed Debian's prometheus package ($("$PROMETHEUS" --version 2>&1 | head -n 1)), no daemon left running"
+fi
+
+# --- PgBouncer ----------------------------------------------------------------------------------
+if [[ -x "$PGBOUNCER" ]]; then
+  say "PgBouncer: installed (${PGBOUNCER}, $("$PGBOUNCER" --version 2>&1 | head -n 1))"
+else
+  quiet bash scripts/install-pgbouncer.sh
+  say "PgBouncer: installed Debian's pgbouncer package ($("$PGBOUNCER" --version 2>&1 | head -n 1)), no daemon left running"
 fi

@@ -25,5 +25,7 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const tokenHint = config.jwt.secret
     ? 'get a token with: npm run -s engram -- token --user alice   (or: node dist/cli/main.js token --user alice)'
     : 'tokens come from your identity provider (JWT_PUBLIC_KEY / JWT_JWKS_URL)';
-  app.log.info(`Engram listening on ${address} (${config.database.kind}); ${tokenHint}`);
+  const database =
+    config.database.kind === 'postgres' && config.database.pooler === 'transaction' ? 'postgres through a transaction-mode pooler' : config.database.kind;
+  app.log.info(`Engram listening on ${address} (${database}); ${tokenHint}`);
 }

@@ -70,6 +70,9 @@ export const ConfigSchema = z
     DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     DATABASE_OWNER_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    // A transaction-mode pooler (PgBouncer pool_mode=transaction) between Engram and PostgreSQL: no
+    // named prepared statements, no session settings; the timeouts are set in each transaction instead.
+    DATABASE_POOLER: z.enum(['none', 'transaction']).default('none'),
     ENGRAM_DATA_DIR: z.string().min(1).default('./.engram'),
     MIGRATE_ON_START: bool.default(true),
 
@@ -202,6 +205,8 @@ export const ConfigSchema = z
           url: c.DATABASE_URL,
           ownerUrl: c.DATABASE_OWNER_URL ?? c.DATABASE_URL,
           poolMax: c.DATABASE_POOL_MAX,
+          /** What sits between the pool and PostgreSQL (postgres.ts, docs/OPERATIONS.md "Connection poolers"). */
+          pooler: c.DATABASE_POOLER,
           timeouts: {
             connectMs: c.DATABASE_CONNECT_TIMEOUT_MS,
             statementMs: c.DATABASE_STATEMENT_TIMEOUT_MS,

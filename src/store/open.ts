@@ -4,7 +4,7 @@ import type { Database, DatabaseObserver, Queryable } from './database.js';
 import { assertEmbeddingSpace, prepareEmbeddingSpace } from './embedding-space.js';
 import { maintenanceOnClient, maintenanceOnPGlite, pgliteOf, type Maintenance } from './maintenance.js';
 import { migrate, type MigrationClient } from './migrate.js';
-import { connectOwner, describeRoles, openPostgres } from './postgres.js';
+import { connectOwner, DEFAULT_POSTGRES_TIMEOUTS, describeRoles, openPostgres } from './postgres.js';
 import { openPGlite } from './pglite.js';
 
 export interface EmbeddingSpace {
@@ -24,10 +24,10 @@ export interface OpenDatabaseOptions {
 }
 
 type PostgresConfig = Extract<Config['database'], { kind: 'postgres' }>;
-/** Timeouts may be left out (tests, tools): the defaults of postgres.ts apply. */
+/** Timeouts and pooler may be left out (tests, tools): the defaults of postgres.ts apply. */
 type DatabaseConfig =
   | Extract<Config['database'], { kind: 'pglite' }>
-  | (Omit<PostgresConfig, 'timeouts'> & Partial<Pick<PostgresConfig, 'timeouts'>>);
+  | (Omit<PostgresConfig, 'timeouts' | 'pooler'> & Partial<Pick<PostgresConfig, 'timeouts' | 'pooler'>>);
 
 async function prepareAsOwner(owner: MigrationClient, embedding: EmbeddingSpace, log: (m: string) => void) {
   await prepareTopologyBeforeMigrations(owner);
@@ -76,9 +76,10 @@ export async function openDatabase(cfg: DatabaseConfig, opts: OpenDatabaseOption
       throw explainMigrationFailure(err, cfg);
     }
   }
-  const db = await openPostgres({ url: cfg.url, poolMax: cfg.poolMax, timeouts: cfg.timeouts, observer: opts.observer });
+  const db = await openPostgres({ url: cfg.url, poolMax: cfg.poolMax, timeouts: cfg.timeouts, pooler: cfg.pooler, observer: opts.observer });
   try {
     await checkRoles(db.pool, opts);
+    await checkSessionTimeout(db.pool, cfg, opts);
     // As engram_app (a login granted it NOINHERIT has no rights of its own), with no tenant set.
     await db.withTenant('', (tx) => assertEmbeddingSpace(tx, opts.embedding.model, opts.embedding.dimensions));
   } catch (err) {
@@ -101,6 +102,26 @@ async function checkRoles(db: Queryable, opts: OpenDatabaseOptions) {
     if (opts.strictRoles) throw new Error(message);
     opts.warn(message);
   }
+}
+
+/**
+ * With DATABASE_POOLER=none the statement timeout is a startup parameter. A pooler told to ignore it
+ * (PgBouncer's ignore_startup_parameters) lets the connection through without it: no statement is
+ * bounded, and behind a transaction-mode pool the named prepared statements fail under load. The
+ * session then shows another statement_timeout than the one asked for (a startup parameter overrides
+ * the role's and the database's settings): say so.
+ */
+async function checkSessionTimeout(db: Queryable, cfg: Extract<DatabaseConfig, { kind: 'postgres' }>, opts: OpenDatabaseOptions) {
+  if ((cfg.pooler ?? 'none') !== 'none') return;
+  const wanted = (cfg.timeouts ?? DEFAULT_POSTGRES_TIMEOUTS).statementMs;
+  const { rows } = await db.query<{ ms: string }>(`SELECT setting AS ms FROM pg_settings WHERE name = 'statement_timeout'`);
+  const actual = Number(rows[0]?.ms);
+  if (actual === wanted) return;
+  opts.warn(
+    `DATABASE_URL's sessions have statement_timeout = ${actual} ms, not the ${wanted} ms asked for at connect: the startup ` +
+      'parameters were dropped, probably by a connection pooler (PgBouncer ignore_startup_parameters). Behind a ' +
+      'transaction-mode pooler set DATABASE_POOLER=transaction (docs/OPERATIONS.md, "Connection poolers: PgBouncer")',
+  );
 }
 
 /**
@@ -137,5 +158,5 @@ export async function withMaintenance<T>(cfg: DatabaseConfig, db: Database, fn: 
 
 /** The database for CLI maintenance commands (keys, re-seal): no model, no embedding-space check. */
 export async function openForMaintenance(cfg: DatabaseConfig): Promise<Database> {
-  return cfg.kind === 'pglite' ? openPGlite(cfg.dataDir) : openPostgres({ url: cfg.url, poolMax: 2 });
+  return cfg.kind === 'pglite' ? openPGlite(cfg.dataDir) : openPostgres({ url: cfg.url, poolMax: 2, pooler: cfg.pooler });
 }

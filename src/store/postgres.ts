@@ -19,17 +19,36 @@ export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 5000, st
 /**
  * The client as the domain sees it: plain queries, and prepared statements named after what they are
  * and a digest of their text (pg refuses one name for two texts on a connection; it parses each name
- * once per connection and the server keeps it until the connection closes).
+ * once per connection and the server keeps it until the connection closes). Behind a transaction-mode
+ * pooler the server connection changes under the client, so there are no named statements at all:
+ * queryPrepared falls back to a plain (unnamed) query.
  */
-function tenantQueryable(client: pg.PoolClient): Queryable {
+function tenantQueryable(client: pg.PoolClient, pooler: Pooler): Queryable {
   // pg's own signatures (rows typed QueryResultRow) are wider than Queryable's; the client is one.
   const plain: Queryable = client;
+  if (pooler === 'transaction') return { query: (sql, params) => plain.query(sql, params) };
   const byConfig = client as unknown as { query<R>(config: pg.QueryConfig): Promise<{ rows: R[] }> };
   return {
     query: (sql, params) => plain.query(sql, params),
     prepared: (name, sql, params) =>
       byConfig.query({ name: `engram_${name}_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`, text: sql, values: params }),
   };
+}
+
+/**
+ * What sits between the pool and PostgreSQL (config: DATABASE_POOLER). 'none': a session is a client's
+ * own (a direct connection, or a session-mode pool), so the timeouts are startup parameters and the
+ * vector and keyword statements are named prepared statements. 'transaction': a transaction-mode pooler
+ * (PgBouncer pool_mode=transaction) hands each transaction whichever server connection is free, so
+ * nothing may outlive a transaction: no startup parameters but application_name (PgBouncer refuses
+ * the others), no named prepared statements, and the timeouts set with SET LOCAL in each transaction.
+ */
+export type Pooler = 'none' | 'transaction';
+
+/** The timeouts as the first statements of a transaction (a transaction-mode pooler's sessions are shared). */
+function transactionTimeouts(t: PostgresTimeouts): string {
+  const ms = (n: number) => `'${Math.trunc(n)}ms'`;
+  return `SET LOCAL statement_timeout = ${ms(t.statementMs)}; SET LOCAL idle_in_transaction_session_timeout = ${ms(t.idleInTransactionMs)}`;
 }
 
 /** How much longer than statement_timeout the client waits on a socket that says nothing (a dead peer). */
@@ -39,6 +58,8 @@ export interface PostgresOptions {
   url: string;
   poolMax: number;
   timeouts?: PostgresTimeouts;
+  /** Default 'none'. */
+  pooler?: Pooler;
   observer?: DatabaseObserver;
 }
 
@@ -50,13 +71,16 @@ export interface PostgresOptions {
  */
 export async function openPostgres(opts: PostgresOptions): Promise<Database & { pool: pg.Pool }> {
   const timeouts = opts.timeouts ?? DEFAULT_POSTGRES_TIMEOUTS;
+  const pooler = opts.pooler ?? 'none';
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.poolMax,
     application_name: 'engram',
     connectionTimeoutMillis: timeouts.connectMs,
-    statement_timeout: timeouts.statementMs,
-    idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    ...(pooler === 'none' && {
+      statement_timeout: timeouts.statementMs,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionMs,
+    }),
     query_timeout: timeouts.statementMs + CLIENT_GRACE_MS,
     keepAlive: true,
   });
@@ -79,6 +103,11 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
   }
 
   let topology: Topology = 'single';
+  // One round trip starts a tenant transaction either way: BEGIN, (the timeouts,) the tenant.
+  const begin = (userHash: string) =>
+    pooler === 'none'
+      ? `BEGIN; ${tenantScript(userHash, topology)}`
+      : `BEGIN; ${transactionTimeouts(timeouts)}; ${tenantScript(userHash, topology)}`;
 
   async function withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await checkout();
@@ -90,8 +119,8 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
     };
     client.on('error', onError);
     try {
-      await client.query(`BEGIN; ${tenantScript(userHash, topology)}`);
-      const result = await fn(tenantQueryable(client));
+      await client.query(begin(userHash));
+      const result = await fn(tenantQueryable(client, pooler));
       await client.query('COMMIT');
       return result;
     } catch (err) {
@@ -112,7 +141,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
     topology = await detectTopology(pool);
   } catch (err) {
     await pool.end();
-    throw err;
+    throw explainRefusedStartup(err);
   }
 
   return {
@@ -132,6 +161,21 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
       await pool.end();
     },
   };
+}
+
+/**
+ * PgBouncer refuses a connection whose startup packet carries a setting it does not track (here
+ * statement_timeout): say what that means and what to set, rather than only "unsupported startup
+ * parameter".
+ */
+function explainRefusedStartup(err: unknown): unknown {
+  const message = (err as { message?: unknown } | undefined)?.message;
+  if (typeof message !== 'string' || !/unsupported startup parameter/i.test(message)) return err;
+  return new Error(
+    `DATABASE_URL refused the connection (${message}): it leads to a connection pooler such as PgBouncer, which ` +
+      'accepts no session settings. Set DATABASE_POOLER=transaction (docs/OPERATIONS.md, "Connection poolers: PgBouncer")',
+    { cause: err },
+  );
 }
 
 /** A database with the citus extension is a Citus coordinator: its tenant tables are distributed. */

@@ -68,6 +68,11 @@ export async function createTestApp(
     wrapDatabase?: (db: Database) => Database;
     /** A server database the caller made (and drops): used instead of a fresh one. */
     databaseUrl?: string;
+    /**
+     * PostgreSQL: the DATABASE_URL the service connects with, given the test database's URL (e.g. through
+     * a pooler). Migrations and `owner` stay on the database's own URL (DATABASE_OWNER_URL).
+     */
+    serviceUrl?: (databaseUrl: string) => string;
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -84,7 +89,8 @@ export async function createTestApp(
     pgDb = { name: '', url: options.databaseUrl, drop: async () => {} };
   } else if (onServer()) {
     pgDb = await createPostgresDatabase();
-    env.DATABASE_URL = pgDb.url;
+    env.DATABASE_URL = options.serviceUrl ? options.serviceUrl(pgDb.url) : pgDb.url;
+    if (options.serviceUrl) env.DATABASE_OWNER_URL = pgDb.url;
   } else {
     env.ENGRAM_DATA_DIR = options.pgliteDataDir ?? 'memory://';
   }

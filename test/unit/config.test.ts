@@ -19,6 +19,14 @@ describe('loadConfig', () => {
     expect(c.keys.kek.activeVersion).toBe(1);
   });
 
+  it('gives the PostgreSQL settings: no pooler by default, a transaction-mode pooler when named', () => {
+    const url = 'postgres://engram@db:5432/engram';
+    const d = loadConfig({ ...secrets(), DATABASE_URL: url });
+    expect(d.database).toMatchObject({ kind: 'postgres', url, ownerUrl: url, poolMax: 10, pooler: 'none' });
+    expect(loadConfig({ ...secrets(), DATABASE_URL: url, DATABASE_POOLER: 'transaction' }).database).toMatchObject({ pooler: 'transaction' });
+    expect(() => loadConfig({ ...secrets(), DATABASE_URL: url, DATABASE_POOLER: 'pgbouncer' })).toThrow('DATABASE_POOLER');
+  });
+
   it('gives the vector search settings, defaults or given', () => {
     expect(loadConfig(secrets()).vectorSearch).toEqual({ exactBelow: 2000, efSearch: 100, maxScanTuples: 20_000 });
     const c = loadConfig({
