@@ -103,11 +103,14 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
   }
 
   let topology: Topology = 'single';
+  // On Citus the coordinator's wait for a worker connection is bounded like ours for the coordinator
+  // (citus.node_connection_timeout defaults to 30 s: a worker lost to the network would hold requests).
+  const citusTimeout = () => (topology === 'citus' ? `SET LOCAL citus.node_connection_timeout = ${Math.trunc(timeouts.connectMs)}; ` : '');
   // One round trip starts a tenant transaction either way: BEGIN, (the timeouts,) the tenant.
   const begin = (userHash: string) =>
     pooler === 'none'
-      ? `BEGIN; ${tenantScript(userHash, topology)}`
-      : `BEGIN; ${transactionTimeouts(timeouts)}; ${tenantScript(userHash, topology)}`;
+      ? `BEGIN; ${citusTimeout()}${tenantScript(userHash, topology)}`
+      : `BEGIN; ${transactionTimeouts(timeouts)}; ${citusTimeout()}${tenantScript(userHash, topology)}`;
 
   async function withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await checkout();
