@@ -18,6 +18,7 @@ export interface ServeProcess {
 export async function startServe(env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<ServeProcess> {
   const child = spawn('node', [...CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let listening = false;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -26,8 +27,10 @@ export async function startServe(env: NodeJS.ProcessEnv, timeoutMs = 90_000): Pr
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      if (listening) return; // a busy server logs megabytes: scan them only until it listens
       const match = /Engram listening on (http:\/\/[^ ]+) /.exec(output);
       if (match) {
+        listening = true;
         clearTimeout(timer);
         resolve(match[1]!);
       }
