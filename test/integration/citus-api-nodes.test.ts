@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../src/auth/token-verifier.js';
 import { dataKeyAad, fieldAad, open } from '../../src/crypto/envelope.js';
 import { createUserHasher } from '../../src/crypto/user-hash.js';
-import { CLI, runCli, startServe, type ServeProcess } from '../helpers/cli.js';
+import { CLI, runCli, runningServes, startServe, type ServeProcess } from '../helpers/cli.js';
 import { backend, createPostgresDatabase } from '../helpers/database.js';
 import { NodeLoad, requestLog, type Attempt } from '../helpers/node-load.js';
 
@@ -73,8 +73,9 @@ describe.runIf(backend() === 'citus')('several API nodes on one Citus cluster', 
   });
 
   afterAll(async () => {
-    for (const s of started) s.child.kill('SIGKILL');
-    await Promise.all(started.map((s) => s.exited));
+    const exits = [...runningServes].map((child) => new Promise((resolve) => child.once('exit', resolve)));
+    for (const child of runningServes) child.kill('SIGKILL'); // a node still starting too (a test timed out)
+    await Promise.all(exits);
     await owner?.end();
     await db?.drop();
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -198,7 +199,9 @@ describe.runIf(backend() === 'citus')('several API nodes on one Citus cluster', 
   it('a rolling restart (SIGTERM, start again) under load loses no acknowledged write and drops no received request', async () => {
     const load = new NodeLoad(call, 2, ['load-0', 'load-1', 'load-2', 'load-3']);
     const name = (node: number) => 'AB'[node]!;
-    const steps: string[] = [];
+    const t0 = performance.now();
+    // Printed as it happens: a test that runs out of time still shows how far it got.
+    const step = (what: string) => printFigures(`[citus-api-nodes] +${((performance.now() - t0) / 1000).toFixed(1)} s ${what}`);
     // Longer texts (two chunks to embed each), so that the process is still working on them when the signal arrives.
     const longText = (k: number) => `Probe ${k} ${randomUUID()}. ${'A longer note keeps the embedder busy for a while, sentence after sentence. '.repeat(14)}`;
 
@@ -210,15 +213,16 @@ describe.runIf(backend() === 'citus')('several API nodes on one Citus cluster', 
       const probes = probeIds.map((id, k) => load.write(load.users[k]!, longText(k), node, id));
       for (let waited = 0; waited < 15_000 && !probeIds.every((id) => old.output().includes(`"reqId":"${id}"`)); waited += 5) await sleep(5);
       const signalled = performance.now();
+      step(`${name(node)}: SIGTERM`);
       old.child.kill('SIGTERM');
       const code = await old.exited;
       const { inFlightAtShutdown } = requestLog(old.output());
-      steps.push(`${name(node)}: ${inFlightAtShutdown.size} in flight at SIGTERM, exit ${code} after ${(performance.now() - signalled).toFixed(0)} ms`);
+      step(`${name(node)}: ${inFlightAtShutdown.size} requests in flight at SIGTERM; exit ${code} after ${(performance.now() - signalled).toFixed(0)} ms`);
       expect(code, old.output().slice(-2000)).toBe(0); // drained within SHUTDOWN_GRACE_MS
       expect(inFlightAtShutdown.size).toBeGreaterThan(0); // the drain was exercised (each was answered: checked below)
       const booting = performance.now();
       nodes[node] = await boot(); // a new port: the old address refuses connections meanwhile
-      steps.push(`up again after ${(performance.now() - booting).toFixed(0)} ms`);
+      step(`${name(node)}: up again after ${(performance.now() - booting).toFixed(0)} ms`);
       await Promise.all(probes);
       load.phase = `after-${name(node)}`;
     };
@@ -230,6 +234,7 @@ describe.runIf(backend() === 'citus')('several API nodes on one Citus cluster', 
     await restart(1);
     await sleep(1500);
     await load.stop();
+    step('load stopped');
 
     // Stored: counted on the coordinator as the superuser; readable: each user's export, on alternate nodes.
     const ids = [...load.acknowledged.keys()];
@@ -255,7 +260,7 @@ describe.runIf(backend() === 'citus')('several API nodes on one Citus cluster', 
         `attempts ${load.attempts.length} (index ${load.count((a) => a.kind === 'index')}, read ${load.count((a) => a.kind === 'read')}): ` +
         `2xx ${load.count(ok)}, 503 ${load.count((a) => a.status === 503)}, ` +
         `no answer ${noAnswer.length} (${[...new Set(noAnswer.map((a) => a.error))].join('|')}), received but unanswered ${dropped.length}, ` +
-        `other ${unexpected.length}, unreadable ${load.unreadable.length}; 2xx by phase: ${phases.join(' ')}; ${steps.join(', ')}`,
+        `other ${unexpected.length}, unreadable ${load.unreadable.length}; 2xx by phase: ${phases.join(' ')}`,
     );
 
     expect(stored).toBe(ids.length); // 0 acknowledged writes lost
