@@ -103,6 +103,12 @@ export class NodeLoad {
     for (let r = 0; r < readers; r++) this.running.push(reader());
   }
 
+  /** Waits until `n` more writes are acknowledged (at most `timeoutMs`): the load made progress. */
+  async progress(n: number, timeoutMs = 30_000): Promise<void> {
+    const target = this.acknowledged.size + n;
+    for (const until = performance.now() + timeoutMs; this.acknowledged.size < target && performance.now() < until; ) await sleep(20);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all(this.running);

@@ -228,11 +228,12 @@ describe.runIf(backend() === 'citus')('several API nodes on one Citus cluster', 
     };
 
     load.start(3, 1, 150); // a modest load: the same two cores also start the restarted node
-    await sleep(1500);
+    // Between the steps, a few more acknowledged writes (not a fixed time: the machine may be slow).
+    await load.progress(5);
     await restart(0);
-    await sleep(1000);
+    await load.progress(5);
     await restart(1);
-    await sleep(1500);
+    await load.progress(5);
     await load.stop();
     step('load stopped');
 
