@@ -30,7 +30,7 @@ describe.runIf(backend() === 'citus')('several API nodes on one Citus cluster', 
   const kek = randomBytes(32);
   const prefix = `engram:rl:test:api-nodes:${randomUUID()}:`;
   const nodes: ServeProcess[] = []; // the two nodes now; a restart replaces its entry
-  const started: ServeProcess[] = []; // every process, for their logs and the clean-up
+  const started: ServeProcess[] = []; // every process started, for their request logs
   let env: NodeJS.ProcessEnv;
   let db: Awaited<ReturnType<typeof createPostgresDatabase>>;
   let owner: pg.Client;
@@ -45,9 +45,11 @@ describe.runIf(backend() === 'citus')('several API nodes on one Citus cluster', 
     const t0 = performance.now();
     db = await createPostgresDatabase();
     const t1 = performance.now();
+    const appLogin = new URL(db.url);
+    appLogin.username = 'engram_app'; // the nodes log in as the app role; only `engram migrate` is the owner
     env = {
       ...process.env,
-      DATABASE_URL: db.url,
+      DATABASE_URL: appLogin.toString(),
       MIGRATE_ON_START: 'false',
       PORT: '0',
       LOG_LEVEL: 'info', // the request logs say which requests a node received
@@ -63,7 +65,7 @@ describe.runIf(backend() === 'citus')('several API nodes on one Citus cluster', 
       RATE_LIMIT_WRITE_PER_MIN: String(WRITE_LIMIT), // PATCH, DELETE, erase: small, to reach it
       ...Object.fromEntries(['INGEST', 'READ', 'QUERY'].map((c) => [`RATE_LIMIT_${c}_PER_MIN`, '100000'])),
     };
-    await runCli('node', [...CLI, 'migrate'], { env }); // once, as the owner; the nodes only serve
+    await runCli('node', [...CLI, 'migrate'], { env: { ...env, DATABASE_URL: db.url } }); // once, as the owner; the nodes only serve
     const t2 = performance.now();
     nodes.push(...(await Promise.all([boot(), boot()])));
     const s = (a: number, b: number) => `${((b - a) / 1000).toFixed(1)} s`;
