@@ -14,10 +14,16 @@ export interface ServeProcess {
   exited: Promise<number | null>;
 }
 
+/** Every `engram serve` started here that has not exited yet, listening or still starting. */
+export const runningServes = new Set<ChildProcess>();
+
 /** Starts `engram serve` and resolves once it listens (or rejects with its output if it exits first). */
 export async function startServe(env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<ServeProcess> {
   const child = spawn('node', [...CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  runningServes.add(child);
+  child.once('exit', () => runningServes.delete(child));
   let output = '';
+  let listening = false;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -26,8 +32,10 @@ export async function startServe(env: NodeJS.ProcessEnv, timeoutMs = 90_000): Pr
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      if (listening) return; // a busy server logs megabytes: scan them only until it listens
       const match = /Engram listening on (http:\/\/[^ ]+) /.exec(output);
       if (match) {
+        listening = true;
         clearTimeout(timer);
         resolve(match[1]!);
       }
