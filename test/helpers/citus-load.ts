@@ -1,7 +1,9 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import pg from 'pg';
 import type { TestApp } from './app.js';
-import { adminUrl, makeCitusDatabase, withDatabase } from './database.js';
+import { randomBytes } from 'node:crypto';
+import { adminUrl, dropCitusDatabase, makeCitusDatabase, withDatabase } from './database.js';
+import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
 
 /** One request of a load loop, as the client saw it. */
 export interface Outcome {
@@ -100,6 +102,36 @@ export async function citusDatabase(name: string, workers: { host: string; port:
   }
   await makeCitusDatabase(name, workers);
   return url;
+}
+
+export interface PrivateCluster {
+  /** The database (superuser URL on the shared coordinator). */
+  name: string;
+  url: string;
+  /** Private servers: the database's workers first, then spares not added yet. */
+  nodes: PrivatePostgres[];
+  destroy(): Promise<void>;
+}
+
+/**
+ * A test database on the shared coordinator whose workers are private servers (Citus nodes of the
+ * test's own): stopping, filling or draining them touches no other test, and no other test's
+ * transactions hold them up. `workers` of the `nodes` servers are added; the rest wait as spares.
+ */
+export async function privateCluster(prefix: string, opts: { nodes: number; workers: number; shardCount: number }): Promise<PrivateCluster> {
+  const nodes = await Promise.all(Array.from({ length: opts.nodes }, () => startPrivatePostgres({ citus: true })));
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const destroy = async () => {
+    await dropCitusDatabase(name, []).catch(() => {});
+    await Promise.all(nodes.map((n) => n.destroy()));
+  };
+  try {
+    const workers = nodes.slice(0, opts.workers).map((n) => ({ host: '127.0.0.1', port: n.port }));
+    return { name, url: await citusDatabase(name, workers, opts.shardCount), nodes, destroy };
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
 }
 
 /** Counts of outcomes by status, as "200×12 503×3". */

@@ -51,7 +51,8 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-async function onNode<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** fn with a client of its own on `url`, closed afterwards. */
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
@@ -69,11 +70,11 @@ async function onNode<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise
 export async function makeCitusDatabase(name: string, workers = citusWorkers()): Promise<void> {
   await Promise.all(
     workers.map(async (w) => {
-      await onNode(workerUrl(w), (c) => c.query(`CREATE DATABASE ${name}`));
-      await onNode(workerUrl(w, name), (c) => c.query('CREATE EXTENSION citus'));
+      await withClient(workerUrl(w), (c) => c.query(`CREATE DATABASE ${name}`));
+      await withClient(workerUrl(w, name), (c) => c.query('CREATE EXTENSION citus'));
     }),
   );
-  await onNode(withDatabase(adminUrl('citus'), name), async (c) => {
+  await withClient(withDatabase(adminUrl('citus'), name), async (c) => {
     const coordinator = new URL(adminUrl('citus'));
     await c.query('CREATE EXTENSION citus');
     await c.query('SELECT citus_set_coordinator_host($1, $2)', [coordinator.hostname, Number(coordinator.port || 5432)]);
@@ -83,8 +84,8 @@ export async function makeCitusDatabase(name: string, workers = citusWorkers()):
 
 /** Drops `name` on the coordinator and on every worker. */
 export async function dropCitusDatabase(name: string, workers = citusWorkers()): Promise<void> {
-  await onNode(adminUrl('citus'), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  await Promise.all(workers.map((w) => onNode(workerUrl(w), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))));
+  await withClient(adminUrl('citus'), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  await Promise.all(workers.map((w) => withClient(workerUrl(w), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))));
 }
 
 /**
@@ -115,7 +116,7 @@ export async function createPostgresDatabase(
     if (dropped) return;
     dropped = true;
     if (citus) return dropCitusDatabase(name);
-    await onNode(adminUrl(server), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    await withClient(adminUrl(server), (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   };
   if (citus) {
     try {

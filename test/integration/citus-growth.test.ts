@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantCatalog } from '../../src/store/tenant-catalog.js';
@@ -6,9 +5,9 @@ import type { Queryable } from '../../src/store/database.js';
 import { maintenanceOnClient } from '../../src/store/maintenance.js';
 import { withMaintenance } from '../../src/store/open.js';
 import { closeTestEmbedder, createTestApp, type TestApp } from '../helpers/app.js';
-import { byStatus, citusDatabase, startLoad, storedIds } from '../helpers/citus-load.js';
-import { backend, dropCitusDatabase } from '../helpers/database.js';
-import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
+import { byStatus, privateCluster, startLoad, storedIds, type PrivateCluster } from '../helpers/citus-load.js';
+import { backend } from '../helpers/database.js';
+import type { PrivatePostgres } from '../helpers/private-postgres.js';
 
 const print = (line: string) => process.stdout.write(`[citus growth] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,18 +22,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * read may fail.
  */
 describe.runIf(backend() === 'citus')('Citus: a third worker and a rebalance under load', () => {
-  const name = `engram_growth_${randomBytes(4).toString('hex')}`;
-  let nodes: PrivatePostgres[];
+  let cluster: PrivateCluster;
   let third: PrivatePostgres;
   let t: TestApp;
   const users = Array.from({ length: 24 }, (_, i) => `grower-${i}`);
-  const workers = () => nodes.slice(0, 2).map((n) => ({ host: '127.0.0.1', port: n.port }));
 
   beforeAll(async () => {
-    nodes = await Promise.all([0, 1, 2].map(() => startPrivatePostgres({ citus: true })));
-    third = nodes[2]!;
-    const url = await citusDatabase(name, workers(), 8);
-    t = await createTestApp({ databaseUrl: url, env: { RATE_LIMIT_DISABLED: 'true', EXPIRY_SWEEP_INTERVAL_MS: '0' } });
+    cluster = await privateCluster('engram_growth', { nodes: 3, workers: 2, shardCount: 8 });
+    third = cluster.nodes[2]!;
+    t = await createTestApp({ databaseUrl: cluster.url, env: { RATE_LIMIT_DISABLED: 'true', EXPIRY_SWEEP_INTERVAL_MS: '0' } });
     for (const user of users.slice(0, 12)) {
       const res = await t.app.inject({
         method: 'POST',
@@ -48,8 +44,7 @@ describe.runIf(backend() === 'citus')('Citus: a third worker and a rebalance und
 
   afterAll(async () => {
     await t?.close();
-    await dropCitusDatabase(name, []).catch(() => {});
-    await Promise.all((nodes ?? []).map((n) => n.destroy()));
+    await cluster?.destroy();
     await closeTestEmbedder();
   });
 
@@ -65,9 +60,9 @@ describe.runIf(backend() === 'citus')('Citus: a third worker and a rebalance und
       // vector extension and the reference table to it.
       const setup = new pg.Client({ connectionString: third.url() });
       await setup.connect();
-      await setup.query(`CREATE DATABASE ${name}`);
+      await setup.query(`CREATE DATABASE ${cluster.name}`);
       await setup.end();
-      const onThird = new pg.Client({ connectionString: third.url(name) });
+      const onThird = new pg.Client({ connectionString: third.url(cluster.name) });
       await onThird.connect();
       await onThird.query('CREATE EXTENSION citus');
       await onThird.end();
@@ -90,7 +85,7 @@ describe.runIf(backend() === 'citus')('Citus: a third worker and a rebalance und
         if (state === 'finished') break;
         if (state !== 'running' && state !== 'scheduled') throw new Error(`rebalance ${state}: ${JSON.stringify(details)}`);
         if (Date.now() - started > 150_000) {
-          for (const n of nodes) print(`node ${n.port} log:\n${n.log().split('\n').slice(-15).join('\n')}`);
+          for (const n of cluster.nodes) print(`node ${n.port} log:\n${n.log().split('\n').slice(-15).join('\n')}`);
           throw new Error(`rebalance still ${seen} after 150 s: ${JSON.stringify(details)}`);
         }
       }

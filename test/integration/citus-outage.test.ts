@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserHasher } from '../../src/crypto/user-hash.js';
 import { closeTestEmbedder, createTestApp, type TestApp } from '../helpers/app.js';
-import { byStatus, citusDatabase, startLoad, storedIds, type Outcome } from '../helpers/citus-load.js';
-import { backend, dropCitusDatabase } from '../helpers/database.js';
-import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
+import { byStatus, privateCluster, startLoad, storedIds, type Outcome, type PrivateCluster } from '../helpers/citus-load.js';
+import { backend } from '../helpers/database.js';
+import type { PrivatePostgres } from '../helpers/private-postgres.js';
 
 const print = (line: string) => process.stdout.write(`[citus outage] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,7 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * (no restart), and every acknowledged write is stored.
  */
 describe.runIf(backend() === 'citus')('Citus: a worker down under load', () => {
-  const name = `engram_outage_${randomBytes(4).toString('hex')}`;
+  let cluster: PrivateCluster;
   let nodes: PrivatePostgres[];
   let t: TestApp;
   const users = Array.from({ length: 16 }, (_, i) => `outage-user-${i}`);
@@ -25,9 +24,9 @@ describe.runIf(backend() === 'citus')('Citus: a worker down under load', () => {
   const home = new Map<string, number>();
 
   beforeAll(async () => {
-    nodes = await Promise.all([0, 1].map(() => startPrivatePostgres({ citus: true })));
-    const url = await citusDatabase(name, nodes.map((n) => ({ host: '127.0.0.1', port: n.port })), 8);
-    t = await createTestApp({ databaseUrl: url, env: { RATE_LIMIT_DISABLED: 'true', EXPIRY_SWEEP_INTERVAL_MS: '0' } });
+    cluster = await privateCluster('engram_outage', { nodes: 2, workers: 2, shardCount: 8 });
+    nodes = cluster.nodes;
+    t = await createTestApp({ databaseUrl: cluster.url, env: { RATE_LIMIT_DISABLED: 'true', EXPIRY_SWEEP_INTERVAL_MS: '0' } });
     const hash = createUserHasher(t.config.keys.hashKey);
     for (const user of users) {
       const res = await t.app.inject({
@@ -47,8 +46,7 @@ describe.runIf(backend() === 'citus')('Citus: a worker down under load', () => {
 
   afterAll(async () => {
     await t?.close();
-    await dropCitusDatabase(name, []).catch(() => {});
-    await Promise.all((nodes ?? []).map((n) => n.destroy()));
+    await cluster?.destroy();
     await closeTestEmbedder();
   });
 

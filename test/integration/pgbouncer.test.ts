@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config/schema.js';
@@ -8,7 +7,7 @@ import { isAppError } from '../../src/errors/app-error.js';
 import type { Database, Queryable } from '../../src/store/database.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { closeTestEmbedder, createTestApp, testEmbedder, type TestApp } from '../helpers/app.js';
-import { adminUrl, backend, onServer } from '../helpers/database.js';
+import { adminUrl, backend, onServer, withClient } from '../helpers/database.js';
 import { startPgBouncer, type PgBouncer } from '../helpers/pgbouncer.js';
 
 /** Figures for the report: printed, never asserted on as speed. */
@@ -30,17 +29,6 @@ function recordBackends(seen: { tenant: string; pid: number }[]) {
         return fn(tx);
       }),
   });
-}
-
-/** A client of its own through the pooler: with one server connection, the one Engram just used. */
-async function bareClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }
 
 /**
@@ -157,7 +145,7 @@ describe.skipIf(!onServer())(`PgBouncer, transaction mode, one server connection
       if (how === 'committed') expect((result as { rows: { n: number }[] }).rows[0]!.n).toBeGreaterThan(0);
       const enginePid = seen[seenBefore]!.pid;
 
-      const left = await bareClient(pooledUrl(), async (c) => {
+      const left = await withClient(pooledUrl(), async (c) => {
         const session = await c.query<{ pid: number; role: string; tenant: string | null; statement: string; idle: string }>(
           `SELECT pg_backend_pid() AS pid, current_user AS role, current_setting('app.user_hash', true) AS tenant,
                   current_setting('statement_timeout') AS statement, current_setting('idle_in_transaction_session_timeout') AS idle`,
@@ -188,7 +176,7 @@ describe.skipIf(!onServer())(`PgBouncer, transaction mode, one server connection
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/memory/${id}`, headers: as('bob') })).statusCode).toBe(204);
     expect((await get('bob', `/api/v1/memory/${id}`)).statusCode).toBe(404);
 
-    const statements = await bareClient(pooledUrl(), (c) => c.query<{ name: string }>('SELECT name FROM pg_prepared_statements'));
+    const statements = await withClient(pooledUrl(), (c) => c.query<{ name: string }>('SELECT name FROM pg_prepared_statements'));
     expect(statements.rows).toEqual([]);
   });
 
@@ -223,7 +211,7 @@ describe.skipIf(!onServer())(`PgBouncer, transaction mode, one server connection
     try {
       for (const pooler of ['none', 'transaction'] as const) {
         // The server connection outlives the service's client connections: start each run without names.
-        await bareClient(lax.through(t.databaseUrl!), (c) => c.query('DEALLOCATE ALL'));
+        await withClient(lax.through(t.databaseUrl!), (c) => c.query('DEALLOCATE ALL'));
         const { app, logs } = await serviceThrough(lax.through(t.databaseUrl!), pooler);
         try {
           const statuses: number[] = [];
@@ -233,7 +221,7 @@ describe.skipIf(!onServer())(`PgBouncer, transaction mode, one server connection
             );
             statuses.push(...(await Promise.all(burst)).map((r) => r.statusCode));
           }
-          const named = await bareClient(lax.through(t.databaseUrl!), (c) => c.query<{ name: string }>('SELECT name FROM pg_prepared_statements'));
+          const named = await withClient(lax.through(t.databaseUrl!), (c) => c.query<{ name: string }>('SELECT name FROM pg_prepared_statements'));
           const collisions = logs.filter((l) => l.includes('"code":"42P05"'));
           const warned = logs.some((l) => l.includes('statement_timeout = 0 ms, not the 30000 ms asked for'));
           if (pooler === 'none') {
