@@ -112,8 +112,9 @@ console.log(
     `max ${d.max} (largest: ${d.top.join(', ')})`,
 );
 console.log(`pool: ${poolSize} distinct texts of ${candidates.length} candidates; jitter ${jitter} (cosine to the base ≈ ${(1 / Math.sqrt(1 + jitter * jitter)).toFixed(3)})`);
-// About 6.5 KB a memory on disk (measured at 20,000 memories: see docs/BENCHMARKS.md), and the WAL.
-const estimate = chunks * 6.5 * 1024;
+// About 16 KB a memory on disk, tenant tables and indexes (15.3 KB on PostgreSQL, 16.1 KB on Citus at
+// 20,000 memories: docs/BENCHMARKS.md, "Scale"), plus the WAL.
+const estimate = chunks * 16 * 1024;
 for (const path of ['/tmp', '/var/lib/postgresql']) {
   try {
     const s = statfsSync(path);
