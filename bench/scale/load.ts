@@ -61,8 +61,8 @@ export async function loadCorpus(app: ScaleApp, embedder: BenchEmbedder, users: 
       }
       done += texts.length;
       if (done >= nextReport) {
-        // A terminal gets a line rewritten in place every 2%, a log a line every 10%.
-        nextReport += Math.max(opts.batchSize, Math.ceil(total / (tty ? 50 : 10)));
+        // A terminal gets a line rewritten in place every 2%, a log a line every 5%.
+        nextReport += Math.max(opts.batchSize, Math.ceil(total / (tty ? 50 : 20)));
         const s = msSince(t0) / 1000;
         const rate = done / s;
         const line = `  loaded ${done}/${total} memories, ${rate.toFixed(0)}/s, ${fmtDuration(s)} so far, about ${fmtDuration((total - done) / rate)} to go`;

@@ -1,6 +1,7 @@
 // The real embeddings of the pool texts, cached under bench/results/ (git-ignored) per model, so a
-// re-run embeds only texts it has not seen: `scale-pool.<model>.texts.json` (the texts, in order) and
-// `scale-pool.<model>.f32` (their vectors, float32 little-endian, `dimensions` per text, same order).
+// re-run embeds only texts it has not seen: `scale-pool.<model>.texts.jsonl` (one JSON string a line, in
+// order) and `scale-pool.<model>.f32` (their vectors, float32 little-endian, `dimensions` per text, same
+// order). Both are appended to as the model goes, vectors first, so an interrupted run keeps its work.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Embedder } from '../../src/embed/embedder.js';
@@ -8,25 +9,26 @@ import { msSince } from '../common.js';
 
 export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
-/** Vectors of `texts` in order, from the cache or the model (what was missing is appended to the cache). */
 export async function poolVectors(embedder: Embedder, texts: readonly string[]): Promise<{ vectors: Float32Array[]; embedded: number; seconds: number }> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const base = `${RESULTS_DIR}scale-pool.${embedder.model.replace(/[^A-Za-z0-9._-]/g, '_')}`;
   const dim = embedder.dimensions;
   let cachedTexts: string[] = [];
   let cachedVectors = new Float32Array(0);
-  if (existsSync(`${base}.texts.json`) && existsSync(`${base}.f32`)) {
-    cachedTexts = JSON.parse(readFileSync(`${base}.texts.json`, 'utf8')) as string[];
+  if (existsSync(`${base}.texts.jsonl`) && existsSync(`${base}.f32`)) {
+    const lines = readFileSync(`${base}.texts.jsonl`, 'utf8').split('\n').filter(Boolean);
     const bytes = readFileSync(`${base}.f32`);
-    cachedVectors = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 4));
-    if (cachedVectors.length !== cachedTexts.length * dim) {
-      console.log(`  vector cache ${base}.* is inconsistent: starting it again`);
-      cachedTexts = [];
-      cachedVectors = new Float32Array(0);
-      writeFileSync(`${base}.f32`, Buffer.alloc(0));
+    // Vectors are written before their texts: a run stopped in between leaves vectors without texts.
+    const count = Math.min(lines.length, Math.floor(bytes.length / 4 / dim));
+    cachedTexts = lines.slice(0, count).map((l) => JSON.parse(l) as string);
+    cachedVectors = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + count * dim * 4));
+    if (count !== lines.length || count * dim * 4 !== bytes.length) {
+      writeFileSync(`${base}.f32`, Buffer.from(cachedVectors.buffer));
+      writeFileSync(`${base}.texts.jsonl`, cachedTexts.map((t) => `${JSON.stringify(t)}\n`).join(''));
     }
   } else {
     writeFileSync(`${base}.f32`, Buffer.alloc(0));
+    writeFileSync(`${base}.texts.jsonl`, '');
   }
   const index = new Map(cachedTexts.map((t, i) => [t, i]));
   const missing = [...new Set(texts.filter((t) => !index.has(t)))];
@@ -45,13 +47,12 @@ export async function poolVectors(embedder: Embedder, texts: readonly string[]):
         fresh.push(f);
         Buffer.from(f.buffer).copy(buf, j * dim * 4);
       });
-      // Appended as it goes: an interrupted run keeps what it embedded (texts written after their vectors).
       appendFileSync(`${base}.f32`, buf);
+      appendFileSync(`${base}.texts.jsonl`, slice.map((t) => `${JSON.stringify(t)}\n`).join(''));
       for (const t of slice) {
         index.set(t, cachedTexts.length);
         cachedTexts.push(t);
       }
-      writeFileSync(`${base}.texts.json`, JSON.stringify(cachedTexts));
       const done = Math.min(missing.length, i + STEP);
       const rate = done / (msSince(t0) / 1000);
       if (process.stdout.isTTY) process.stdout.write(`\r  embedded ${done}/${missing.length} (${rate.toFixed(0)} texts/s)   `);
