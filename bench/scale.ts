@@ -58,7 +58,7 @@ const { values } = parseArgs({
     'exact-below': { type: 'string' },
     'ef-search': { type: 'string' },
     'max-scan-tuples': { type: 'string' },
-    'maintenance-work-mem': { type: 'string', default: '4GB' },
+    'maintenance-work-mem': { type: 'string' },
     'raw-iterative': { type: 'string', default: 'on' },
     'index-during-load': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -84,7 +84,9 @@ if (!(jitter >= 0 && jitter < 2)) throw new Error('--jitter must be in [0, 2)');
 const ingestSample = values['ingest-sample'] === '0' ? 0 : intOption('ingest-sample', values['ingest-sample'], 2000, 100_000);
 const throughputSeconds = values['throughput-seconds'] === '0' ? 0 : intOption('throughput-seconds', values['throughput-seconds'], 30, 3600);
 const throughputConcurrency = intOption('throughput-concurrency', values['throughput-concurrency'], 4, 64);
-if (!/^[0-9]+(kB|MB|GB)$/.test(values['maintenance-work-mem'])) throw new Error('--maintenance-work-mem must be like 512MB or 4GB');
+if (values['maintenance-work-mem'] !== undefined && !/^[0-9]+(kB|MB|GB)$/.test(values['maintenance-work-mem'])) {
+  throw new Error('--maintenance-work-mem must be like 512MB or 4GB');
+}
 if (values['raw-iterative'] !== 'on' && values['raw-iterative'] !== 'off') throw new Error('--raw-iterative must be on or off');
 const searchEnv: Record<string, string> = {};
 for (const [flag, env] of [
@@ -156,15 +158,38 @@ writeFileSync(
 );
 console.log(`\nfigures written to ${jsonPath}`);
 
+/**
+ * The HNSW build's memory, set on the bench database on every node. pgvector builds the graph in
+ * memory up to maintenance_work_mem (about 3.5 KB a 512-d vector here), and a parallel build reserves
+ * all of maintenance_work_mem as shared memory up front. Single server: room for the whole graph, at
+ * most 4GB, PostgreSQL's parallel workers allowed. Citus builds the 32 shards' indexes many at a time
+ * on each worker: each shard gets room for twice its share (the largest users make some shards
+ * bigger), at most 1GB, and no parallel workers per shard, or every concurrent shard build would
+ * reserve its maintenance_work_mem of shared memory at once (4GB each exhausted this machine's memory).
+ */
+function buildSettings(backend: ScaleBackend): Record<string, string> {
+  const mb = (bytes: number, cap: number) => `${Math.min(cap, Math.max(64, Math.ceil(bytes / 2 ** 20)))}MB`;
+  const perVector = 3.5 * 1024;
+  if (backend === 'postgres') return { maintenance_work_mem: values['maintenance-work-mem'] ?? mb(chunks * perVector, 4096) };
+  const shards = 32; // citus.shard_count unless changed
+  return {
+    maintenance_work_mem: values['maintenance-work-mem'] ?? mb((2 * chunks * perVector) / shards, 1024),
+    max_parallel_maintenance_workers: '0',
+  };
+}
+
 async function runBackend(backend: ScaleBackend): Promise<BackendResult> {
   console.log(`\n--- ${backend} ---`);
-  const settings: Record<string, string> = { maintenance_work_mem: values['maintenance-work-mem'] };
+  const settings = buildSettings(backend);
   // The raw statement's session: pgvector 0.8's iterative scan, so that a filtered HNSW walk goes on
   // until it has k rows of the user (without it a large user's answer is often short).
   if (values['raw-iterative'] === 'on') settings['hnsw.iterative_scan'] = 'relaxed_order';
   const db = await createBenchDatabase(backend, settings);
   current = db;
-  console.log(`  database ${db.name}; maintenance_work_mem on the nodes: ${(await settingOnNodes(db, 'maintenance_work_mem')).join(', ')}`);
+  console.log(
+    `  database ${db.name}; on its nodes: maintenance_work_mem ${(await settingOnNodes(db, 'maintenance_work_mem')).join(', ')}, ` +
+      `max_parallel_maintenance_workers ${(await settingOnNodes(db, 'max_parallel_maintenance_workers')).join(', ')}`,
+  );
   try {
     const app = await startScaleApp(db.url, embedder, { seed, poolMax: concurrency + 2, env: searchEnv });
     try {

@@ -24,6 +24,9 @@ export interface BenchDatabase {
 
 const connect = async (url: string, name: string) => {
   const c = new pg.Client({ connectionString: url, application_name: name });
+  // A connection the server ends (a restart) fails the statement in progress; without a listener the
+  // error event would end the process before the bench can drop its database.
+  c.on('error', (err) => console.error(`  ${name}: connection error: ${err.message}`));
   await c.connect();
   return c;
 };
