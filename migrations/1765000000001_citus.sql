@@ -36,13 +36,16 @@ BEGIN
     PERFORM create_distributed_table(t, 'user_hash', colocate_with => 'user_keys');
   END LOOP;
 
-  -- (Citus sends ALTER ROLE to every worker, so they all end up alike.)
-  BEGIN
+  -- Citus sends ALTER ROLE to every worker, so they all end up alike. Only when needed: the roles are
+  -- shared by every database of the cluster, and another one may already have done it.
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname IN ('engram_app', 'engram_maintenance') AND NOT rolcanlogin) THEN
+    BEGIN
       ALTER ROLE engram_app LOGIN;
       ALTER ROLE engram_maintenance LOGIN;
-  EXCEPTION WHEN insufficient_privilege THEN
+    EXCEPTION WHEN insufficient_privilege THEN
       RAISE EXCEPTION 'Citus connects to the workers as engram_app and engram_maintenance, so they must be allowed to log in: give the migrating role CREATEROLE, or have a superuser run ALTER ROLE engram_app LOGIN; ALTER ROLE engram_maintenance LOGIN';
-  END;
+    END;
+  END IF;
 END
 $$;
 

@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { isRlsViolation, type Database, type DatabaseObserver, type Queryable } from './database.js';
-import { tenantScript } from './tenant-context.js';
+import { tenantScripts } from './tenant-context.js';
 
 const BYTEA = 17;
 /**
@@ -49,7 +49,7 @@ export async function openPGlite(
     async withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
       try {
         return await pglite.transaction(async (tx) => {
-          await tx.exec(tenantScript(userHash, 'single'));
+          for (const script of tenantScripts(userHash, 'single')) await tx.exec(script);
           return fn(tx);
         });
       } catch (err) {

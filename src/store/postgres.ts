@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { APP_ROLE, isRlsViolation, type Database, type DatabaseObserver, type Queryable, type Topology } from './database.js';
 import { isConnectionFailure, toUnavailable } from './pg-errors.js';
-import { tenantScript } from './tenant-context.js';
+import { tenantScripts } from './tenant-context.js';
 
 /** Every wait on PostgreSQL is bounded (config: DATABASE_*_TIMEOUT_MS). */
 export interface PostgresTimeouts {
@@ -106,11 +106,12 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
   // On Citus the coordinator's wait for a worker connection is bounded like ours for the coordinator
   // (citus.node_connection_timeout defaults to 30 s: a worker lost to the network would hold requests).
   const citusTimeout = () => (topology === 'citus' ? `SET LOCAL citus.node_connection_timeout = ${Math.trunc(timeouts.connectMs)}; ` : '');
-  // One round trip starts a tenant transaction either way: BEGIN, (the timeouts,) the tenant.
-  const begin = (userHash: string) =>
-    pooler === 'none'
-      ? `BEGIN; ${citusTimeout()}${tenantScript(userHash, topology)}`
-      : `BEGIN; ${transactionTimeouts(timeouts)}; ${citusTimeout()}${tenantScript(userHash, topology)}`;
+  // BEGIN, (the timeouts,) the tenant: one round trip on one server, two on Citus (tenant-context.ts).
+  const begin = (userHash: string) => {
+    const [first, ...rest] = tenantScripts(userHash, topology);
+    const timeoutsFirst = pooler === 'none' ? '' : `${transactionTimeouts(timeouts)}; `;
+    return [`BEGIN; ${timeoutsFirst}${citusTimeout()}${first}`, ...rest];
+  };
 
   async function withTenant<T>(userHash: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await checkout();
@@ -122,7 +123,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database & { 
     };
     client.on('error', onError);
     try {
-      await client.query(begin(userHash));
+      for (const script of begin(userHash)) await client.query(script);
       const result = await fn(tenantQueryable(client, pooler));
       await client.query('COMMIT');
       return result;

@@ -5,7 +5,7 @@ import { TENANT_TABLES, type Queryable } from '../store/database.js';
 import { keywordRepository } from '../store/keyword-repository.js';
 import { memoryRepository } from '../store/memory-repository.js';
 import { detectTopology } from '../store/postgres.js';
-import { tenantScript } from '../store/tenant-context.js';
+import { tenantScripts } from '../store/tenant-context.js';
 import { updateRepository } from '../store/update-repository.js';
 import { vectorCandidates } from '../store/vector-search.js';
 import { check, expectThat, type CheckResult } from './check.js';
@@ -50,7 +50,8 @@ async function mainStatements(userHash: string, dimensions: number): Promise<Rec
 
 /** How many Citus tasks (shards) the plan of `s` has, explained as the app role in a tenant transaction. */
 async function taskCount(client: pg.Client, userHash: string, s: Captured): Promise<number> {
-  await client.query(`BEGIN; ${tenantScript(userHash, 'citus')}`);
+  await client.query('BEGIN');
+  for (const script of tenantScripts(userHash, 'citus')) await client.query(script);
   try {
     const { rows } = await client.query<{ 'QUERY PLAN': { Plan: Record<string, unknown> }[] }>(`EXPLAIN (FORMAT JSON) ${s.sql}`, s.params);
     const plan = JSON.stringify(rows[0]!['QUERY PLAN']);

@@ -74,11 +74,17 @@ export async function makeCitusDatabase(name: string, workers = citusWorkers()):
       await withClient(workerUrl(w, name), (c) => c.query('CREATE EXTENSION citus'));
     }),
   );
-  await withClient(withDatabase(adminUrl('citus'), name), async (c) => {
-    const coordinator = new URL(adminUrl('citus'));
-    await c.query('CREATE EXTENSION citus');
-    await c.query('SELECT citus_set_coordinator_host($1, $2)', [coordinator.hostname, Number(coordinator.port || 5432)]);
-    for (const w of workers) await c.query('SELECT citus_add_node($1, $2)', [w.host, w.port]);
+  // Adding a worker copies the roles to it, and roles are shared by every database of that server:
+  // two test files adding the same worker at once collide there ("tuple concurrently updated"). One
+  // at a time, by an advisory lock on the coordinator's postgres database.
+  await withClient(adminUrl('citus'), async (lock) => {
+    await lock.query(`SELECT pg_advisory_lock(hashtext('engram-test-citus-add-node'))`);
+    await withClient(withDatabase(adminUrl('citus'), name), async (c) => {
+      const coordinator = new URL(adminUrl('citus'));
+      await c.query('CREATE EXTENSION citus');
+      await c.query('SELECT citus_set_coordinator_host($1, $2)', [coordinator.hostname, Number(coordinator.port || 5432)]);
+      for (const w of workers) await c.query('SELECT citus_add_node($1, $2)', [w.host, w.port]);
+    });
   });
 }
 

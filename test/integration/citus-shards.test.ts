@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserHasher } from '../../src/crypto/user-hash.js';
 import { TENANT_TABLES, type Database, type Queryable } from '../../src/store/database.js';
 import { lifecycleRepository } from '../../src/store/lifecycle-repository.js';
-import { tenantScript } from '../../src/store/tenant-context.js';
+import { tenantScripts } from '../../src/store/tenant-context.js';
 import { closeTestEmbedder, createTestApp, type TestApp } from '../helpers/app.js';
 import { backend, citusWorkers, withDatabase, workerUrl } from '../helpers/database.js';
 
@@ -104,7 +104,9 @@ describe.runIf(backend() === 'citus')('Citus: one shard per statement, and no wa
     try {
       for (const s of statements) {
         const where = `${s.sql.replace(/\s+/g, ' ').slice(0, 160)}…`;
-        await owner.query(`BEGIN; ${tenantScript(s.userHash, 'citus')}; SET LOCAL citus.log_remote_commands = on`);
+        await owner.query('BEGIN');
+        for (const script of tenantScripts(s.userHash, 'citus')) await owner.query(script);
+        await owner.query('SET LOCAL citus.log_remote_commands = on');
         remote.length = 0;
         let plan: PlanNode;
         try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Queryable } from '../../../src/store/database.js';
 import { insertRows } from '../../../src/store/insert-rows.js';
-import { enterTenant, tenantScript } from '../../../src/store/tenant-context.js';
+import { enterTenant, tenantScripts } from '../../../src/store/tenant-context.js';
 
 const HASH = 'ab'.repeat(32);
 
@@ -18,19 +18,20 @@ function recorder() {
 
 describe('tenant statements', () => {
   it('starts a tenant transaction with SET LOCAL only; on Citus the settings reach the workers and fan-out is refused', () => {
-    expect(tenantScript(HASH, 'single')).toBe(`SET LOCAL ROLE engram_app; SET LOCAL app.user_hash = '${HASH}'`);
-    const citus = tenantScript(HASH, 'citus').split('; ');
-    expect(citus.slice(0, 2)).toEqual([
-      `SET LOCAL citus.propagate_set_commands = 'local'`,
-      `SET LOCAL citus.multi_task_query_log_level = 'error'`,
+    const tenant = `SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL app.user_hash = '${HASH}'`;
+    expect(tenantScripts(HASH, 'single')).toEqual([`SET LOCAL ROLE engram_app; ${tenant}`]);
+    // On Citus: first the coordinator's settings, propagation switched on last (nothing before it is sent
+    // on), then the settings for the workers in a script of their own (Citus sends a SET's whole script).
+    expect(tenantScripts(HASH, 'citus')).toEqual([
+      `SET LOCAL citus.multi_task_query_log_level = 'error'; SET LOCAL ROLE engram_app; SET LOCAL citus.propagate_set_commands = 'local'`,
+      tenant,
     ]);
-    expect(citus.slice(2)).toEqual(tenantScript(HASH, 'single').split('; '));
-    expect(tenantScript('', 'single')).toContain(`app.user_hash = ''`);
+    expect(tenantScripts('', 'single')[0]).toContain(`app.user_hash = ''`);
   });
 
   it('refuses anything but a user hash in the script (it is written into SQL, not bound)', async () => {
     for (const bad of [`x'; RESET ROLE; --`, 'AB'.repeat(32), 'ab'.repeat(31), `${HASH}'`]) {
-      expect(() => tenantScript(bad, 'single'), bad).toThrow(/64 hex digits/);
+      expect(() => tenantScripts(bad, 'single'), bad).toThrow(/64 hex digits/);
       await expect(enterTenant(recorder().q, bad), bad).rejects.toThrow(/64 hex digits/);
     }
   });
