@@ -4,9 +4,20 @@ import type { TestApp } from './app.js';
 import pg from 'pg';
 import { backend, citusWorkers, withDatabase, workerUrl } from './database.js';
 
+/** `read`, or `fallback` when the file or directory is gone: a server removes files (relation
+ * cache, temporary files, recycled WAL) while a test walks its directory. */
+function unlessGone<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+    throw err;
+  }
+}
+
 /** Every regular file below dir. */
 export function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+  return unlessGone(() => readdirSync(dir, { withFileTypes: true }), []).flatMap((e) => {
     const path = join(dir, e.name);
     return e.isDirectory() ? filesUnder(path) : e.isFile() ? [path] : [];
   });
@@ -15,7 +26,7 @@ export function filesUnder(dir: string): string[] {
 /** The files among `files` whose bytes contain `text` (UTF-8). */
 export const containing = (files: string[], text: string) => {
   const needle = Buffer.from(text, 'utf8');
-  return files.filter((f) => readFileSync(f).includes(needle));
+  return files.filter((f) => unlessGone(() => readFileSync(f), Buffer.alloc(0)).includes(needle));
 };
 
 /**
