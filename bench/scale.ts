@@ -214,7 +214,13 @@ async function runBackend(backend: ScaleBackend): Promise<BackendResult> {
       const chosen = sizeClasses(plans, app.config.vectorSearch.exactBelow, perClass);
       for (const cls of chosen) {
         console.log(`  queries: ${cls.name} (${cls.users.length} users, ${cls.users.map((u) => u.items.length).join(', ')} chunks) …`);
-        classes.push(await runClass(app, db, embedder, cls, { pool, queries, warmup, seed }));
+        const c = await runClass(app, db, embedder, cls, { pool, queries, warmup, seed });
+        classes.push(c);
+        // At once, so that a run cut short still has the classes it finished.
+        console.log(
+          `    p95 Engram ${c.engram.p95.toFixed(1)} ms / raw ${c.raw.p95.toFixed(1)} ms = ${(c.engram.p95 / c.raw.p95).toFixed(2)}×; ` +
+            `recall@10 vector stage ${c.recallAnn.toFixed(3)}, raw ${c.recallRaw.toFixed(3)}`,
+        );
       }
       let qps = null;
       if (throughputSeconds > 0) {
