@@ -5,6 +5,7 @@ import type { Config } from '../../src/config/schema.js';
 import { createUserHasher } from '../../src/crypto/user-hash.js';
 import { isAppError } from '../../src/errors/app-error.js';
 import type { Database, Queryable } from '../../src/store/database.js';
+import { openDatabase } from '../../src/store/open.js';
 import { openPostgres } from '../../src/store/postgres.js';
 import { closeTestEmbedder, createTestApp, testEmbedder, type TestApp } from '../helpers/app.js';
 import { adminUrl, backend, onServer, withClient } from '../helpers/database.js';
@@ -29,6 +30,33 @@ function recordBackends(seen: { tenant: string; pid: number }[]) {
         return fn(tx);
       }),
   });
+}
+
+/**
+ * Holds the first `n` tenant transactions until `n` are waiting (or a second has passed), then lets
+ * them start together: each takes its own client connection from the pool, as under real load, and
+ * not one connection reused turn by turn (which a slow, busy machine would otherwise give).
+ */
+function gathered(db: Database, n: number): Database {
+  const waiting: (() => void)[] = [];
+  let open = false;
+  const release = () => {
+    open = true;
+    waiting.splice(0).forEach((go) => go());
+  };
+  return {
+    ...db,
+    withTenant: async (tenant, fn) => {
+      if (!open) {
+        await new Promise<void>((go) => {
+          waiting.push(go);
+          if (waiting.length >= n) release();
+          else setTimeout(release, 1000).unref();
+        });
+      }
+      return db.withTenant(tenant, fn);
+    },
+  };
 }
 
 /**
@@ -59,8 +87,25 @@ describe.skipIf(!onServer())(`PgBouncer, transaction mode, one server connection
       },
     });
     const config: Config = { ...t.config, migrateOnStart: false, database: { ...t.config.database, url, poolMax: 4, pooler } };
-    const app = await buildApp(config, { embedder: testEmbedder(), logLevel: 'info', logStream });
-    return { app, logs };
+    const embedder = testEmbedder();
+    const db = await openDatabase(config.database, {
+      migrate: false,
+      embedding: { model: embedder.model, dimensions: embedder.dimensions },
+      strictRoles: false,
+      log: () => {},
+      warn: (m) => logs.push(m),
+    });
+    try {
+      const app = await buildApp(config, { embedder, db: gathered(db, 4), logLevel: 'info', logStream });
+      const close = async () => {
+        await app.close();
+        await db.close();
+      };
+      return { app, logs, close };
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
   }
 
   beforeAll(async () => {
@@ -205,6 +250,9 @@ describe.skipIf(!onServer())(`PgBouncer, transaction mode, one server connection
     const refused = await serviceThrough(pooledUrl(), 'none').catch((e: unknown) => e);
     expect((refused as Error).message).toMatch(/unsupported startup parameter: statement_timeout.*Set DATABASE_POOLER=transaction/);
 
+    // Each user has a memory, so that a query runs the (named) vector and keyword statements.
+    for (const u of USERS) expect((await post(u, '/api/v1/memory/index', { user_id: u, text: `${u} waters a small garden.` })).statusCode).toBe(201);
+
     // A pooler told to drop the timeouts lets Engram in: then it warns, and its named prepared
     // statements meet each other on the shared server connection (42P05, a 500 for the request).
     const lax = await startPgBouncer({ server: adminUrl(), ignoreStartupParameters: ['statement_timeout', 'idle_in_transaction_session_timeout'] });
@@ -212,7 +260,7 @@ describe.skipIf(!onServer())(`PgBouncer, transaction mode, one server connection
       for (const pooler of ['none', 'transaction'] as const) {
         // The server connection outlives the service's client connections: start each run without names.
         await withClient(lax.through(t.databaseUrl!), (c) => c.query('DEALLOCATE ALL'));
-        const { app, logs } = await serviceThrough(lax.through(t.databaseUrl!), pooler);
+        const { app, logs, close } = await serviceThrough(lax.through(t.databaseUrl!), pooler);
         try {
           const statuses: number[] = [];
           for (let round = 0; round < 3 && !statuses.includes(500); round++) {
@@ -236,7 +284,7 @@ describe.skipIf(!onServer())(`PgBouncer, transaction mode, one server connection
             expect(named.rows).toEqual([]);
           }
         } finally {
-          await app.close();
+          await close();
         }
       }
     } finally {
