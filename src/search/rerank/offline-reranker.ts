@@ -75,7 +75,7 @@ export class OfflineReranker implements Reranker {
 
   constructor(private readonly params: OfflineRerankerParams = OFFLINE_RERANK_DEFAULTS) {}
 
-  /** The score is fused + weight · share, share in [0, 1]. */
+  /** The score is retrieval + weight · share, share in [0, 1]. */
   get maxLift(): number | undefined {
     return this.params.exactWordWeight >= 0 ? this.params.exactWordWeight : undefined;
   }
@@ -83,6 +83,6 @@ export class OfflineReranker implements Reranker {
   async rerank(query: string, candidates: readonly RerankCandidate[], signal: AbortSignal): Promise<number[]> {
     signal.throwIfAborted();
     const wanted = wantedWords(query);
-    return candidates.map((c) => c.scores.fused + this.params.exactWordWeight * shareFound(wanted, c.text));
+    return candidates.map((c) => c.scores.retrieval + this.params.exactWordWeight * shareFound(wanted, c.text));
   }
 }

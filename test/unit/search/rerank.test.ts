@@ -67,8 +67,8 @@ describe('offline reranker', () => {
     const scores = await r.rerank(
       'painting class',
       [
-        { ...base, id: '1', text: 'I paint', scores: { vector: 0.5, keyword: 0.5, fused: 0.5 } },
-        { ...base, id: '2', text: 'a painting class', scores: { vector: 0.4, keyword: 0.4, fused: 0.45 } },
+        { ...base, id: '1', text: 'I paint', scores: { vector: 0.5, keyword: 0.5, fused: 0.4, context: 0.1, retrieval: 0.5 } },
+        { ...base, id: '2', text: 'a painting class', scores: { vector: 0.4, keyword: 0.4, fused: 0.45, context: 0, retrieval: 0.45 } },
       ],
       signal,
     );
@@ -114,7 +114,7 @@ describe('rerank stage', () => {
 });
 
 describe('reachable', () => {
-  const cand = (id: string, fused: number) => ({ hit: hit(id, fused), scores: { vector: fused, keyword: null, fused } });
+  const cand = (id: string, fused: number) => ({ hit: hit(id, fused), scores: { vector: fused, keyword: null, fused, context: 0, retrieval: fused } });
 
   it('keeps the first k and those within maxLift of the k-th fused score', () => {
     const list = [cand('a', 0.9), cand('b', 0.8), cand('c', 0.76), cand('d', 0.75), cand('e', 0.7)];
@@ -134,7 +134,7 @@ describe('reachable', () => {
       const n = 5 + Math.floor(rand() * 30);
       const k = 1 + Math.floor(rand() * 10);
       const candidates = Array.from({ length: n }, (_, i) => cand(`c${i}`, Math.round(rand() * 40) / 100)).sort(
-        (x, y) => y.scores.fused - x.scores.fused || (x.hit.chunkId < y.hit.chunkId ? -1 : 1),
+        (x, y) => y.scores.retrieval - x.scores.retrieval || (x.hit.chunkId < y.hit.chunkId ? -1 : 1),
       );
       const textOf = new Map(candidates.map((c) => [c.hit.chunkId, words.filter(() => rand() < 0.3).join(' ')]));
       const query = words.filter(() => rand() < 0.4).join(' ') || 'painting';
