@@ -27,6 +27,9 @@ const { values } = parseArgs({ options: { dump: { type: 'string' }, write: { typ
 const dumpPath = values.dump ?? fileURLToPath(new URL('./results/locomo-hits.ndjson', import.meta.url));
 
 interface Row {
+  answerable: boolean;
+  rank: number;
+  score: number;
   conversation: string;
   category: number;
   question: number;
@@ -42,7 +45,19 @@ const rows = readFileSync(dumpPath, 'utf8')
   .filter(Boolean)
   .map((l) => JSON.parse(l) as Row);
 const pathOf = (r: Row): RelevancePath => relevancePath(!r.mode.startsWith('vector'), r.reranked);
-const x = (r: Row) => RELEVANCE_FEATURES.map((f) => relevanceFeatures(r.scores)[f]);
+// Each query's scores in rank order: the best, the second, and each hit's next.
+const byQuery = new Map<string, number[]>();
+const queryKey = (r: Row) => `${r.mode}|${r.conversation}|${r.question}|${r.answerable}`;
+for (const r of rows) {
+  const list = byQuery.get(queryKey(r)) ?? [];
+  list[r.rank - 1] = r.score;
+  byQuery.set(queryKey(r), list);
+}
+const ranked = (r: Row) => {
+  const list = byQuery.get(queryKey(r))!;
+  return { scores: r.scores, score: r.score, rank: r.rank, next: list[r.rank] ?? r.score, top: list[0]!, second: list[1] ?? list[0]! };
+};
+const x = (r: Row) => RELEVANCE_FEATURES.map((f) => relevanceFeatures(ranked(r))[f]);
 
 const models = {} as Record<RelevancePath, LogisticModel>;
 const pct = (v: number) => (v * 100).toFixed(1).padStart(5);
@@ -65,7 +80,7 @@ for (const path of PATHS) {
     weights: Object.fromEntries(RELEVANCE_FEATURES.map((f, i) => [f, round(fitted.weights[i]!)])) as Record<RelevanceFeature, number>,
   };
   models[path] = model;
-  const predict = (r: Row) => logistic(model, relevanceFeatures(r.scores));
+  const predict = (r: Row) => logistic(model, relevanceFeatures(ranked(r)));
   const ece = (set: Row[], p: (r: Row) => number) =>
     expectedCalibrationError(
       set.map(p),
@@ -77,7 +92,7 @@ for (const path of PATHS) {
       `${ece(tuned, predict).toFixed(4)} / ${ece(held, predict).toFixed(4)}`,
   );
   // Precision and recall per threshold, over all conversations, with the fitted model.
-  const evidence = sumEvidence(mine);
+  const evidence = sumEvidence(mine.filter((r) => r.answerable));
   const line = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9].map((t) => {
     const kept = mine.filter((r) => predict(r) >= t);
     const hits = kept.filter((r) => r.relevant).length;

@@ -7,7 +7,8 @@
 //   hybrid  = fusion + conversation context (the default pipeline, rerank:false);  rerank = hybrid + offline reranker;
 //   vector / vector-rerank = the default pipeline with the keyword index off (KEYWORD_INDEX_ENABLED=false), without / with the reranker.
 // --dump FILE writes every hit of every mode (NDJSON: conversation, category, mode, rank, whether its turn is evidence, the
-// score parts, relevance): the input of bench/calibrate.ts.
+// score parts, relevance), and the hits of each question asked of the next conversation too (answerable: false, none
+// relevant): the input of bench/calibrate.ts.
 // --questions N keeps the first N questions of each conversation (smoke runs). With a floor, the run exits 1
 // when the last mode's overall recall@10 or MRR is below it (the CI smoke check, bench/locomo-smoke.sh).
 // Per conversation: one user, one memory per turn ("<speaker>: <text>", plus " [image: <blip_caption>]" when
@@ -209,10 +210,35 @@ try {
       };
       if (body.reranked) rerankedCount++;
       if (dump) {
-        body.results.forEach((hit, rank) => {
-          const relevant = q.evidence.includes(String(hit.metadata.dia_id));
-          dump.push(JSON.stringify({ conversation: q.conversation, category: q.category, question: i, evidence: q.evidence.length, mode, reranked: body.reranked, rank: rank + 1, relevant, score: hit.score, relevance: hit.relevance, scores: hit.scores }));
-        });
+        const row = (answerable: boolean, hit: (typeof body.results)[number], rank: number, reranked: boolean) =>
+          JSON.stringify({
+            conversation: q.conversation,
+            category: q.category,
+            question: i,
+            evidence: q.evidence.length,
+            answerable,
+            mode,
+            reranked,
+            rank: rank + 1,
+            relevant: answerable && q.evidence.includes(String(hit.metadata.dia_id)),
+            score: hit.score,
+            relevance: hit.relevance,
+            scores: hit.scores,
+          });
+        body.results.forEach((hit, rank) => dump.push(row(true, hit, rank, body.reranked)));
+        // The same question asked of another conversation, where nothing answers it: the calibration must
+        // learn that the best hit of an unanswerable query is not relevant (bench/calibrate.ts).
+        const other = samples[(samples.findIndex((s) => s.sample_id === q.conversation) + 1) % samples.length]!.sample_id;
+        if (other !== q.conversation) {
+          const away = await bench.app.inject({
+            method: 'POST',
+            url: '/api/v1/memory/query',
+            headers: headers(other),
+            payload: { user_id: userOf(other), query: q.question, k: K_MAX, rerank },
+          });
+          const awayBody = away.json() as typeof body;
+          awayBody.results.forEach((hit, rank) => dump.push(row(false, hit, rank, awayBody.reranked)));
+        }
       }
       // Distinct turns in rank order (a memory could in principle come back as several chunks).
       const ranked: string[] = [];

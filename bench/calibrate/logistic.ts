@@ -3,7 +3,7 @@
  * penalty on the weights (not the intercept), for a handful of features and some 10^5 rows: the
  * calibration fit of bench/calibrate.ts. Features that never vary get weight 0.
  */
-export function fitLogistic(xs: readonly number[][], ys: readonly number[], l2 = 1e-3, iterations = 50): { intercept: number; weights: number[] } {
+export function fitLogistic(xs: readonly number[][], ys: readonly number[], l2 = 1e-6, iterations = 50): { intercept: number; weights: number[] } {
   const d = (xs[0]?.length ?? 0) + 1;
   const beta = new Array<number>(d).fill(0);
   const row = (x: readonly number[]) => [1, ...x];

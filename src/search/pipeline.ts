@@ -136,6 +136,8 @@ export class SearchPipeline {
     // Decrypt only what can still reach the answer: the top k, or what of the reranker's depth its
     // bound leaves in reach.
     const reranking = req.reranker !== undefined && req.reranker.enabled !== false;
+    // The first candidate left out: the last hit's "next" for its relevance when nothing reranks.
+    const beyond = candidates[reranking ? Math.max(req.k, this.params.rerankDepth) : req.k]?.scores.retrieval;
     candidates = candidates.slice(0, reranking ? Math.max(req.k, this.params.rerankDepth) : req.k);
     if (reranking) candidates = reachable(candidates, req.k, req.reranker!.maxLift);
     const texts = candidates.map((c) =>
@@ -146,10 +148,18 @@ export class SearchPipeline {
     const path = relevancePath(this.options.keywordIndex, ranked.reranked);
     const minScore = req.minScore ?? Number.NEGATIVE_INFINITY;
     const minRelevance = req.minRelevance ?? 0;
-    const hits: SearchHit[] = ranked.hits.map((h) => ({
-      ...h,
-      relevance: external ? Math.round(external(h.score) * 10_000) / 10_000 : relevanceOf(path, h.scores),
-    }));
+    const all = ranked.hits;
+    const top = all[0]?.score ?? 0;
+    const second = all[1]?.score ?? top;
+    const hits: SearchHit[] = all.map((h, i) => {
+      const next = all[i + 1]?.score ?? (ranked.reranked ? undefined : beyond) ?? h.score;
+      return {
+        ...h,
+        relevance: external
+          ? Math.round(external(h.score) * 10_000) / 10_000
+          : relevanceOf(path, { scores: h.scores, score: h.score, rank: i + 1, next, top, second }),
+      };
+    });
     return {
       reranked: ranked.reranked,
       hits: hits.filter((h) => h.score >= minScore && h.relevance >= minRelevance).slice(0, req.k),
