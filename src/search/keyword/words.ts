@@ -22,6 +22,8 @@ export interface Word {
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'word' });
 
 const APOSTROPHE = /[’ʼ＇]/gu;
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
 /** Combining diacritical marks (the blocks that Latin, Greek and Cyrillic use), after NFD. */
 const DIACRITIC_BLOCKS: ReadonlyArray<readonly [number, number]> = [
   [0x0300, 0x036f],
@@ -39,6 +41,8 @@ const UNPLAIN = new RegExp(`[${Object.keys(PLAIN).join('')}]`, 'gu');
 
 /** Case- and accent-insensitive form of a text (see the module comment). */
 export function fold(text: string): string {
+  // Plain ASCII has no accents, ligatures or special cases: lower case is all (most texts, fast).
+  if (ASCII.test(text)) return text.toLowerCase();
   return text
     .replace(APOSTROPHE, "'")
     .normalize('NFKC')
