@@ -1,10 +1,14 @@
 // Retrieval quality on LoCoMo (protocol: ../shared/data/README.md), through the real HTTP API in-process:
 //   npx tsx bench/locomo.ts [--backend pglite|postgres|citus] [--conversations conv-26,conv-30] [--concurrency C]
 //                           [--data path/to/locomo-dev.json] [--modes cosine,keyword,fusion,hybrid,rerank]
-//                           [--questions N] [--floor-recall10 X --floor-mrr Y]
+//                           [--questions N] [--floor-recall10 X --floor-mrr Y] [--dump hits.ndjson]
 // Search variants (--modes, default all), one database, the same pipeline reconfigured between them:
 //   cosine  = vector candidates only;  keyword = blind BM25 only;  fusion = both fused, no context;
-//   hybrid  = fusion + conversation context (the default pipeline, rerank:false);  rerank = hybrid + offline reranker.
+//   hybrid  = fusion + conversation context (the default pipeline, rerank:false);  rerank = hybrid + offline reranker;
+//   vector / vector-rerank = the default pipeline with the keyword index off (KEYWORD_INDEX_ENABLED=false), without / with the reranker.
+// --dump FILE writes every hit of every mode (NDJSON: conversation, category, mode, rank, whether its turn is evidence, the
+// score parts, relevance), and the hits of each question asked of the next conversation too (answerable: false, none
+// relevant): the input of bench/calibrate.ts.
 // --questions N keeps the first N questions of each conversation (smoke runs). With a floor, the run exits 1
 // when the last mode's overall recall@10 or MRR is below it (the CI smoke check, bench/locomo-smoke.sh).
 // Per conversation: one user, one memory per turn ("<speaker>: <text>", plus " [image: <blip_caption>]" when
@@ -49,6 +53,7 @@ const { values } = parseArgs({
     questions: { type: 'string' },
     'floor-recall10': { type: 'string' },
     'floor-mrr': { type: 'string' },
+    dump: { type: 'string' },
   },
 });
 const MODES = {
@@ -57,9 +62,11 @@ const MODES = {
   fusion: { keywordIndex: true, params: { context: { span: 0, weight: 0 } }, rerank: false },
   hybrid: { keywordIndex: true, params: {}, rerank: false },
   rerank: { keywordIndex: true, params: {}, rerank: true },
+  vector: { keywordIndex: false, params: {}, rerank: false },
+  'vector-rerank': { keywordIndex: false, params: {}, rerank: true },
 } satisfies Record<string, SearchPipelineOptions & { rerank: boolean }>;
 type Mode = keyof typeof MODES;
-const modes = (values.modes ?? Object.keys(MODES).join(',')).split(',').map((m) => m.trim()) as Mode[];
+const modes = (values.modes ?? 'cosine,keyword,fusion,hybrid,rerank').split(',').map((m) => m.trim()) as Mode[];
 for (const m of modes) if (!(m in MODES)) throw new Error(`--modes: unknown mode ${m}; known: ${Object.keys(MODES).join(', ')}`);
 const perConversation = values.questions === undefined ? Number.POSITIVE_INFINITY : intOption('questions', values.questions, 1, 10_000);
 const floor = {
@@ -136,6 +143,8 @@ console.log(
     `${dropped.questionsWithoutEvidence} questions left without evidence; ${dropped.category5} category-5 questions excluded`,
 );
 
+/** Every hit's row for --dump, written at the end. */
+const dump: string[] | undefined = values.dump ? [] : undefined;
 const wallStart = process.hrtime.bigint();
 const pipeline = new SearchPipeline({ keywordIndex: true });
 const bench = await startBenchApp(backend, {}, { search: pipeline });
@@ -195,8 +204,42 @@ try {
       });
       latencies.push(msSince(t));
       if (res.statusCode !== 200) throw new Error(`query ${q.conversation} ${JSON.stringify(q.question)}: HTTP ${res.statusCode} ${res.body}`);
-      const body = res.json() as { results: { memory_id: string; metadata: Record<string, unknown> }[]; reranked: boolean };
+      const body = res.json() as {
+        results: { memory_id: string; metadata: Record<string, unknown>; score: number; relevance: number; scores: Record<string, number | null> }[];
+        reranked: boolean;
+      };
       if (body.reranked) rerankedCount++;
+      if (dump) {
+        const row = (answerable: boolean, hit: (typeof body.results)[number], rank: number, reranked: boolean) =>
+          JSON.stringify({
+            conversation: q.conversation,
+            category: q.category,
+            question: i,
+            evidence: q.evidence.length,
+            answerable,
+            mode,
+            reranked,
+            rank: rank + 1,
+            relevant: answerable && q.evidence.includes(String(hit.metadata.dia_id)),
+            score: hit.score,
+            relevance: hit.relevance,
+            scores: hit.scores,
+          });
+        body.results.forEach((hit, rank) => dump.push(row(true, hit, rank, body.reranked)));
+        // The same question asked of another conversation, where nothing answers it: the calibration must
+        // learn that the best hit of an unanswerable query is not relevant (bench/calibrate.ts).
+        const other = samples[(samples.findIndex((s) => s.sample_id === q.conversation) + 1) % samples.length]!.sample_id;
+        if (other !== q.conversation) {
+          const away = await bench.app.inject({
+            method: 'POST',
+            url: '/api/v1/memory/query',
+            headers: headers(other),
+            payload: { user_id: userOf(other), query: q.question, k: K_MAX, rerank },
+          });
+          const awayBody = away.json() as typeof body;
+          awayBody.results.forEach((hit, rank) => dump.push(row(false, hit, rank, awayBody.reranked)));
+        }
+      }
       // Distinct turns in rank order (a memory could in principle come back as several chunks).
       const ranked: string[] = [];
       for (const hit of body.results) {
@@ -300,6 +343,10 @@ try {
   };
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`report: ${file}`);
+  if (dump && values.dump) {
+    writeFileSync(values.dump, `${dump.join('\n')}\n`);
+    console.log(`hits: ${dump.length} rows in ${values.dump}`);
+  }
 
   const last = results.at(-1);
   if (last && (floor.recall10 !== undefined || floor.mrr !== undefined)) {

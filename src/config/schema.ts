@@ -121,6 +121,8 @@ export const ConfigSchema = z
     RERANK_PROVIDER: z.enum(['offline', 'http']).optional(),
     RERANK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
     RERANK_FORMAT: z.enum(['cohere', 'tei']).default('cohere'),
+    /** How an external reranker's score maps to relevance. Unset: probability for cohere, logit for tei. */
+    RERANK_SCORE_SCALE: z.enum(['probability', 'logit']).optional(),
     RERANK_MODEL: optionalString,
     RERANK_API_KEY: optionalString,
     /** Unset: 250 ms for the offline reranker, 500 ms for an external one. */
@@ -286,6 +288,7 @@ export const ConfigSchema = z
             provider: 'http' as const,
             url: c.RERANK_URL as string,
             format: c.RERANK_FORMAT,
+            scoreScale: c.RERANK_SCORE_SCALE ?? (c.RERANK_FORMAT === 'tei' ? ('logit' as const) : ('probability' as const)),
             model: c.RERANK_MODEL,
             apiKey: c.RERANK_API_KEY,
             timeoutMs: c.RERANK_TIMEOUT_MS ?? 500,

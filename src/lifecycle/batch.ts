@@ -19,6 +19,12 @@ import { prepareMemory, writeMemory, type IndexInput, type IndexResult, type Pre
  *
  * If an embed call fails (queue full, timeout, provider error), its items and every later item fail
  * with that error: the provider is unlikely to do better for the next group of the same request.
+ *
+ * The timeline keeps the batch's order: an item without its own created_at is dated at least a
+ * millisecond after the previous such item (the transaction's time otherwise), so a conversation
+ * sent as one batch has distinct, increasing dates, as when it was indexed turn by turn, and the
+ * neighbour context of search reads it in order. A batch written faster than one item a millisecond
+ * dates its last items that much ahead of the clock. An item's own created_at is kept as given.
  */
 export interface BatchDeps extends WriteDeps {
   db: Database;
@@ -92,6 +98,8 @@ export async function indexBatch(
   // last tasks of the current one finish, and while its group is written.
   const embedding = groups.slice(0, EMBED_AHEAD).map(embed);
   let embedFailure: AppError | undefined;
+  // The date of the last item written without its own created_at (see above).
+  const order: { last?: Date } = {};
   for (let g = 0; g < groups.length; g++) {
     const group = groups[g]!;
     if (embedFailure) {
@@ -105,7 +113,7 @@ export async function indexBatch(
       for (const { index } of group.items) outcomes[index] = { ok: false, error: embedFailure };
       continue;
     }
-    await writeGroup(deps, userHash, group, embedded.vectors, outcomes);
+    await writeGroup(deps, userHash, group, embedded.vectors, outcomes, order);
   }
   // Pipelined embed calls whose results are no longer wanted still settle (their texts leave the queue).
   await Promise.all(embedding);
@@ -113,7 +121,14 @@ export async function indexBatch(
   return outcomes;
 }
 
-async function writeGroup(deps: BatchDeps, userHash: string, group: Group, vectors: number[][], outcomes: BatchOutcome[]) {
+async function writeGroup(
+  deps: BatchDeps,
+  userHash: string,
+  group: Group,
+  vectors: number[][],
+  outcomes: BatchOutcome[],
+  order: { last?: Date },
+) {
   const tentative: Array<[number, BatchOutcome]> = [];
   try {
     await deps.db.withTenant(userHash, async (tx: Queryable) => {
@@ -127,8 +142,9 @@ async function writeGroup(deps: BatchDeps, userHash: string, group: Group, vecto
         offset += prepared.pieces.length;
         await tx.query('SAVEPOINT batch_item');
         try {
-          const result = await writeMemory(deps, tx, userHash, dek, prepared, embeddings);
+          const result = await writeMemory(deps, tx, userHash, dek, prepared, embeddings, order.last);
           await tx.query('RELEASE SAVEPOINT batch_item');
+          if (!prepared.input.createdAt && !result.deduplicated) order.last = result.createdAt;
           tentative.push([index, { ok: true, result }]);
         } catch (err) {
           // Fails too (and so fails the group) when the connection itself is gone.

@@ -78,7 +78,7 @@ export function createMcpServer(api: EngramApi, version: string, subject: string
         (b) => {
           const hits = (b.results as Record<string, unknown>[] | undefined) ?? [];
           if (hits.length === 0) return 'No matching memories.';
-          return hits.map((h, i) => `${i + 1}. (score ${Number(h.score).toFixed(3)}) ${line(h)}`).join('\n');
+          return hits.map((h, i) => `${i + 1}. (relevance ${Number(h.relevance).toFixed(2)}) ${line(h)}`).join('\n');
         },
       ),
   );

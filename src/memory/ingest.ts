@@ -87,6 +87,8 @@ export async function writeMemory(
   dek: Buffer,
   prepared: PreparedMemory,
   embeddings: number[][],
+  /** Without its own createdAt, the memory is dated at least a millisecond after this (a batch's previous item). */
+  after?: Date,
 ): Promise<IndexResult> {
   const { input, metadata, pieces } = prepared;
   const memoryId = randomUUID();
@@ -101,6 +103,7 @@ export async function writeMemory(
     createdAt: input.createdAt,
     updatedAt: input.updatedAt,
     expiresAt,
+    after,
     // Keyed per user (never a plain hash); NULL for a copy the request wants stored anyway.
     contentHash: dedupWanted(deps.lifecycle, input.dedup) ? contentHash(dek, input.text) : null,
   };

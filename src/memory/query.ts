@@ -3,7 +3,7 @@ import type { UserHasher } from '../crypto/user-hash.js';
 import type { Embedder } from '../embed/embedder.js';
 import { Errors } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { SearchPipeline } from '../search/pipeline.js';
+import type { HitScores, SearchPipeline } from '../search/pipeline.js';
 import type { RerankRunner } from '../search/rerank/stage.js';
 import type { Database, Queryable } from '../store/database.js';
 import type { SearchFilters } from '../store/memory-repository.js';
@@ -20,6 +20,8 @@ export interface QueryInput {
   filters?: SearchFilters;
   /** Hits scoring below are dropped (see README: scores). */
   minScore?: number;
+  /** Hits whose calibrated relevance (0..1) is below are dropped. */
+  minRelevance?: number;
   /** Rerank the candidates; default: when a reranker is configured. */
   rerank?: boolean;
 }
@@ -29,7 +31,9 @@ export interface QueryHit {
   chunkId: string;
   text: string;
   score: number;
-  scores: { vector: number | null; keyword: number | null; rerank: number | null };
+  scores: HitScores;
+  /** The calibrated probability that the hit is relevant (search/relevance.ts). */
+  relevance: number;
   source: string | null;
   metadata: Record<string, unknown>;
   createdAt: Date;
@@ -98,11 +102,12 @@ export async function runQuery(deps: QueryDeps, input: QueryInput): Promise<Quer
       filters,
       vectorSearch: deps.vectorSearch,
       minScore: input.minScore,
+      minRelevance: input.minRelevance,
       reranker: input.rerank === false ? undefined : deps.reranker,
     });
-    const toHit = ({ hit, text, score, scores }: (typeof hits)[number]): QueryHit => {
+    const toHit = ({ hit, text, score, scores, relevance }: (typeof hits)[number]): QueryHit => {
       const { memoryId, chunkId, source, metadata, createdAt } = hit;
-      return { memoryId, chunkId, text, score, scores, source, metadata, createdAt };
+      return { memoryId, chunkId, text, score, scores, relevance, source, metadata, createdAt };
     };
     return { hits: hits.map(toHit), reranked };
   });

@@ -1,10 +1,10 @@
-import { byFused, type Candidate } from './fusion.js';
+import { byRetrieval, type Candidate } from './fusion.js';
 
 /**
  * Conversation context: a memory written next to a strong match is often part of the answer (the
  * question's evidence spans neighbouring turns). Each candidate gains a share of the lead of its best
- * neighbouring candidate: fused += weight · max(0, best neighbour's fused − own fused). A candidate
- * never rises above its best neighbour, so an unrelated query stays low.
+ * neighbouring candidate: context = weight · max(0, best neighbour's fused − own fused), retrieval =
+ * fused + context. A candidate never rises above its best neighbour, so an unrelated query stays low.
  */
 export interface ContextParams {
   /** Memories written before and after a candidate that count as its neighbours. */
@@ -24,8 +24,8 @@ export function spreadContext(
   const out = candidates.map((c) => {
     let best = Number.NEGATIVE_INFINITY;
     for (const id of neighbours.get(c.hit.chunkId) ?? []) best = Math.max(best, own.get(id) ?? Number.NEGATIVE_INFINITY);
-    const lead = Math.max(0, best - c.scores.fused);
-    return { hit: c.hit, scores: { ...c.scores, fused: c.scores.fused + params.weight * lead } };
+    const context = params.weight * Math.max(0, best - c.scores.fused);
+    return { hit: c.hit, scores: { ...c.scores, context, retrieval: c.scores.fused + context } };
   });
-  return out.sort(byFused);
+  return out.sort(byRetrieval);
 }

@@ -16,9 +16,21 @@ export interface FusionParams {
 
 export const FUSION_DEFAULTS: FusionParams = { keywordWeight: 0.7 };
 
+/**
+ * A candidate's scores: the parts, their fusion, the conversation-context lift (context.ts; 0 before
+ * that stage) and `retrieval` = fused + context, the score that orders candidates before reranking.
+ */
+export interface CandidateScores {
+  vector: number | null;
+  keyword: number | null;
+  fused: number;
+  context: number;
+  retrieval: number;
+}
+
 export interface Candidate {
   hit: ChunkHit;
-  scores: { vector: number | null; keyword: number | null; fused: number };
+  scores: CandidateScores;
 }
 
 export interface KeywordSide {
@@ -41,21 +53,24 @@ export function fuse(vectorHits: readonly ChunkHit[], keyword: KeywordSide | nul
   const w = keyword ? params.keywordWeight : 0;
   const byId = new Map<string, Candidate>();
   for (const hit of vectorHits) {
-    byId.set(hit.chunkId, { hit, scores: { vector: hit.score, keyword: null, fused: 0 } });
+    byId.set(hit.chunkId, { hit, scores: { vector: hit.score, keyword: null, fused: 0, context: 0, retrieval: 0 } });
   }
   if (keyword && keyword.ceiling > 0) {
     for (const hit of keyword.hits) {
       const share = Math.min(1, hit.bm25 / keyword.ceiling);
       const known = byId.get(hit.chunkId);
       if (known) known.scores.keyword = share;
-      else byId.set(hit.chunkId, { hit, scores: { vector: hit.cosine, keyword: share, fused: 0 } });
+      else byId.set(hit.chunkId, { hit, scores: { vector: hit.cosine, keyword: share, fused: 0, context: 0, retrieval: 0 } });
     }
   }
   const out = [...byId.values()];
-  for (const c of out) c.scores.fused = (1 - w) * (c.scores.vector ?? 0) + w * (c.scores.keyword ?? 0);
-  return out.sort(byFused);
+  for (const c of out) {
+    c.scores.fused = (1 - w) * (c.scores.vector ?? 0) + w * (c.scores.keyword ?? 0);
+    c.scores.retrieval = c.scores.fused;
+  }
+  return out.sort(byRetrieval);
 }
 
-export function byFused(a: Candidate, b: Candidate): number {
-  return b.scores.fused - a.scores.fused || (a.hit.chunkId < b.hit.chunkId ? -1 : 1);
+export function byRetrieval(a: Candidate, b: Candidate): number {
+  return b.scores.retrieval - a.scores.retrieval || (a.hit.chunkId < b.hit.chunkId ? -1 : 1);
 }

@@ -6,13 +6,14 @@ import { vectorCandidates, type VectorSearchOptions } from '../store/vector-sear
 import { CONTEXT_DEFAULTS, spreadContext, type ContextParams } from './context.js';
 import { bm25Ceiling, fuse, FUSION_DEFAULTS, type Candidate, type FusionParams, type KeywordSide } from './fusion.js';
 import { blindQuery, keywordKey } from './keyword/blind-terms.js';
+import { relevanceOf, relevancePath } from './relevance.js';
 import { reachable, rerankStage, type RerankRunner } from './rerank/stage.js';
 
 /**
  * Hybrid retrieval, one tenant transaction: keyword candidates (blind BM25 index, one SQL statement:
  * ids and scores) and vector candidates (store/vector-search.ts: the nearest chunks, the keyword
  * candidates' rows and everyone's neighbours, one statement for a user below the exact-scan bound) →
- * fusion → conversation context → decrypt → rerank (optional) → min_score → top k. Every stage is its
+ * fusion → conversation context → decrypt → rerank (optional) → relevance → min_score, min_relevance → top k. Every stage is its
  * own module and replaceable.
  */
 export interface SearchParams {
@@ -48,6 +49,8 @@ export interface SearchRequest {
   /** How the vector search trades recall for time (VECTOR_SEARCH_*); its defaults when absent. */
   vectorSearch?: VectorSearchOptions;
   minScore?: number;
+  /** Hits whose calibrated relevance is below are dropped. */
+  minRelevance?: number;
   /** The reranker to apply (the guard in the service), or undefined for none. */
   reranker?: RerankRunner;
 }
@@ -56,7 +59,21 @@ export interface SearchHit {
   hit: ChunkHit;
   text: string;
   score: number;
-  scores: { vector: number | null; keyword: number | null; rerank: number | null };
+  scores: HitScores;
+  /** The calibrated probability that the hit is relevant (search/relevance.ts). */
+  relevance: number;
+}
+
+/** A hit as the rerank stage leaves it, before its relevance. */
+export type RankedHit = Omit<SearchHit, 'relevance'>;
+
+/** A hit's score parts: cosine, keyword share, their fusion, the context lift, the reranker's score. */
+export interface HitScores {
+  vector: number | null;
+  keyword: number | null;
+  fused: number;
+  context: number;
+  rerank: number | null;
 }
 
 export interface SearchOutcome {
@@ -119,16 +136,33 @@ export class SearchPipeline {
     // Decrypt only what can still reach the answer: the top k, or what of the reranker's depth its
     // bound leaves in reach.
     const reranking = req.reranker !== undefined && req.reranker.enabled !== false;
+    // The first candidate left out: the last hit's "next" for its relevance when nothing reranks.
+    const beyond = candidates[reranking ? Math.max(req.k, this.params.rerankDepth) : req.k]?.scores.retrieval;
     candidates = candidates.slice(0, reranking ? Math.max(req.k, this.params.rerankDepth) : req.k);
     if (reranking) candidates = reachable(candidates, req.k, req.reranker!.maxLift);
     const texts = candidates.map((c) =>
       openChunk(req.dek, { userHash: req.userHash, memoryId: c.hit.memoryId, chunkId: c.hit.chunkId, ordinal: c.hit.ordinal }, c.hit.ciphertext),
     );
     const ranked = await rerankStage(req.query, candidates, texts, req.reranker);
+    const external = ranked.reranked ? req.reranker?.relevance : undefined;
+    const path = relevancePath(this.options.keywordIndex, ranked.reranked);
     const minScore = req.minScore ?? Number.NEGATIVE_INFINITY;
+    const minRelevance = req.minRelevance ?? 0;
+    const all = ranked.hits;
+    const top = all[0]?.score ?? 0;
+    const second = all[1]?.score ?? top;
+    const hits: SearchHit[] = all.map((h, i) => {
+      const next = all[i + 1]?.score ?? (ranked.reranked ? undefined : beyond) ?? h.score;
+      return {
+        ...h,
+        relevance: external
+          ? Math.round(external(h.score) * 10_000) / 10_000
+          : relevanceOf(path, { scores: h.scores, score: h.score, rank: i + 1, next, top, second }),
+      };
+    });
     return {
       reranked: ranked.reranked,
-      hits: ranked.hits.filter((h) => h.score >= minScore).slice(0, req.k),
+      hits: hits.filter((h) => h.score >= minScore && h.relevance >= minRelevance).slice(0, req.k),
     };
   }
 }

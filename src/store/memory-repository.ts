@@ -26,6 +26,11 @@ export type MemoryInsert = Omit<MemoryRow, 'createdAt' | 'updatedAt' | 'expiresA
   expiresAt?: Date | null;
   /** The deduplication key (lifecycle/content-hash.ts); null or absent: not deduplicated. */
   contentHash?: Buffer | null;
+  /**
+   * Without createdAt: at least a millisecond after this (the previous item of a batch), so that the
+   * items of a batch keep their order in the user's timeline (lifecycle/batch.ts).
+   */
+  after?: Date;
 };
 
 /**
@@ -98,8 +103,9 @@ export const memoryRepository = {
     const { rows } = await tx.query<{ created_at: Date; updated_at: Date }>(
       `INSERT INTO memories (id, user_hash, source, metadata, text_ciphertext, chunk_count, created_at, updated_at, expires_at, content_hash)
        VALUES ($1, $2, $3, $4::jsonb, $5, $6,
-               COALESCE($7::timestamptz, date_trunc('milliseconds', now())),
-               COALESCE($8::timestamptz, $7::timestamptz, date_trunc('milliseconds', now())), $9, $10)
+               COALESCE($7::timestamptz, GREATEST(date_trunc('milliseconds', now()), $11::timestamptz + interval '1 millisecond')),
+               COALESCE($8::timestamptz, $7::timestamptz, GREATEST(date_trunc('milliseconds', now()), $11::timestamptz + interval '1 millisecond')),
+               $9, $10)
        ON CONFLICT (user_hash, content_hash) WHERE content_hash IS NOT NULL DO NOTHING
        RETURNING created_at, updated_at`,
       [
@@ -113,6 +119,7 @@ export const memoryRepository = {
         memory.updatedAt ?? null,
         memory.expiresAt ?? null,
         memory.contentHash ?? null,
+        memory.after ?? null,
       ],
     );
     if (rows.length === 0) return undefined;

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { KEYWORD_TERMS_VERSION } from '../search/keyword/terms.js';
 import { APP_ROLE, TENANT_TABLES } from '../store/database.js';
 import { check, expectThat, type CheckResult } from './check.js';
 import { topologyChecks } from './citus-checks.js';
@@ -57,6 +58,18 @@ export async function databaseChecks(databaseUrl: string): Promise<{ results: Ch
         );
       }
       return `${rows.length} indexes, including ${hnsw.indexname} and the user_hash indexes`;
+    }),
+    await check('4A', 'keyword-terms', async () => {
+      const { rows } = await client.query<{ behind: number; users: number }>(
+        `SELECT count(*) FILTER (WHERE keyword_terms < $1)::int AS behind, count(*)::int AS users FROM user_keys`,
+        [KEYWORD_TERMS_VERSION],
+      );
+      const { behind, users } = rows[0]!;
+      expectThat(
+        behind === 0,
+        `${behind} of ${users} users have a keyword index built by older term rules: run engram reindex (docs/OPERATIONS.md)`,
+      );
+      return `every keyword index (${users} users visible to this login) built by term rules v${KEYWORD_TERMS_VERSION}`;
     }),
     ...(await topologyChecks(client)),
   ];

@@ -1,40 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeTestEmbedder, createTestApp, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
+import { EVERYDAY_MEMORIES as EVERYDAY } from '../fixtures/everyday.js';
 
-/** Thirty everyday memories of one user, as a new user would write them. */
-export const EVERYDAY = [
-  'I had coffee with my sister this morning before work.',
-  'The dentist appointment got moved to next Thursday at 3pm.',
-  'My manager asked me to prepare the quarterly report by Friday.',
-  'We are thinking of adopting a dog from the shelter this spring.',
-  'Priyanka from the design team recommended a great Thai restaurant.',
-  'I started reading a novel about a lighthouse keeper.',
-  'The car needs new tyres before the winter trip to the mountains.',
-  'My son has football practice every Tuesday and Thursday evening.',
-  'I switched our household budget to an app called Ledgerly last month.',
-  'The neighbours are having their kitchen renovated, it is very noisy.',
-  'I want to learn to bake sourdough bread this year.',
-  'My mother is visiting for two weeks in August.',
-  'The team offsite will be in Lisbon in October.',
-  'I need to renew my passport before the summer holidays.',
-  'We watched a documentary about coral reefs last night.',
-  'My knee hurts after running, I should see a physiotherapist.',
-  'The electricity bill was much higher than usual this month.',
-  'I promised to help my friend move apartments on Saturday.',
-  'Our wedding anniversary is on the 14th of June.',
-  'I signed up for a beginner pottery class on Wednesdays.',
-  'The printer at the office keeps jamming on double-sided pages.',
-  'My daughter wants a bicycle for her birthday.',
-  'I have been trying to drink less coffee in the afternoon.',
-  'The garden tomatoes finally ripened after the heat wave.',
-  'I prefer window seats on long flights.',
-  'Our internet provider raised the price again.',
-  'I lent my camping tent to a colleague for the weekend.',
-  'The book club picked a mystery novel for next month.',
-  'I am allergic to peanuts, so I always check labels.',
-  'We booked a cabin by the lake for the first week of July.',
-];
 
 interface Result {
   text: string;

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEYWORD_TERMS_VERSION } from '../../src/search/keyword/terms.js';
+import { createUserHasher } from '../../src/crypto/user-hash.js';
 import { verify } from '../../src/verify/verify.js';
 import { closeTestEmbedder, createTestApp, JWT_SECRET, type TestApp } from '../helpers/app.js';
 import { backend, onServer } from '../helpers/database.js';
@@ -29,7 +31,7 @@ describe(`engram verify (${backend()})`, () => {
     const passed = results.filter((r) => r.status === 'PASS').map((r) => r.name);
     expect(passed).toEqual(expect.arrayContaining(['redis', 'health', 'metrics', 'no-token', 'bad-tokens', 'cross-tenant', 'tenant-isolation', 'rate-limit']));
     if (onServer()) {
-      expect(passed).toEqual(expect.arrayContaining(['rls-forced', 'rls-policies', 'app-role', 'indexes', 'wrong-user-ciphertext']));
+      expect(passed).toEqual(expect.arrayContaining(['rls-forced', 'rls-policies', 'app-role', 'indexes', 'keyword-terms', 'wrong-user-ciphertext']));
       // The topology: one server, or the Citus cluster with one shard per main statement.
       const topology = backend() === 'citus' ? ['citus-cluster', 'citus-router-plans'] : ['topology'];
       expect(passed).toEqual(expect.arrayContaining(topology));
@@ -50,5 +52,21 @@ describe(`engram verify (${backend()})`, () => {
     } finally {
       if (onServer()) await t.owner.query('ALTER TABLE memories FORCE ROW LEVEL SECURITY');
     }
+  });
+
+  it('fails while a user has a keyword index built by older term rules, until it is rebuilt', async () => {
+    if (!onServer()) return; // the database checks need a server's URL
+    const headers = { authorization: `Bearer ${await t.token('old-index')}` };
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/memory/index', headers, payload: { user_id: 'old-index', text: 'Zoë flew to Kraków.' } });
+    expect(res.statusCode).toBe(201);
+    await t.owner.query(`UPDATE user_keys SET keyword_terms = 1 WHERE user_hash = $1`, [createUserHasher(t.config.keys.hashKey)('old-index')]);
+    try {
+      const results = await verify({ url, databaseUrl: t.databaseUrl });
+      expect(results.find((r) => r.name === 'keyword-terms')).toMatchObject({ status: 'FAIL', detail: expect.stringMatching(/^1 of \d+ users .* run engram reindex/) });
+    } finally {
+      await t.owner.query(`UPDATE user_keys SET keyword_terms = $2 WHERE user_hash = $1`, [createUserHasher(t.config.keys.hashKey)('old-index'), KEYWORD_TERMS_VERSION]);
+    }
+    const results = await verify({ url, databaseUrl: t.databaseUrl });
+    expect(results.find((r) => r.name === 'keyword-terms')?.status).toBe('PASS');
   });
 });

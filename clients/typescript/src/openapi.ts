@@ -628,6 +628,8 @@ export interface operations {
                     k?: number;
                     /** @description Drop results whose score is below this (see README: scores) */
                     min_score?: number;
+                    /** @description Drop results whose relevance (the calibrated probability that it is relevant) is below this; 0.5: more likely relevant than not (README: relevance) */
+                    min_relevance?: number;
                     /** @description Rerank the candidates (default: when the server has a reranker); false skips it */
                     rerank?: boolean;
                     filters?: {
@@ -661,10 +663,16 @@ export interface operations {
                             text: string;
                             /** @description Relevance, higher is better: the rerank score when reranked, else the fused score (README: scores) */
                             score: number;
+                            /** @description The calibrated probability that this result is relevant to the query, the same scale on every path (README: relevance) */
+                            relevance: number;
                             /** @description The parts of the score; null when that part did not see this result */
                             scores: {
                                 vector: number | null;
                                 keyword: number | null;
+                                /** @description The fusion of vector and keyword: 0.3 · vector + 0.7 · keyword (vector alone without the keyword index) */
+                                fused: number;
+                                /** @description What conversation context added: a share of the lead of the best neighbouring candidate (0 when none) */
+                                context: number;
                                 rerank: number | null;
                             };
                             source: string | null;

@@ -54,6 +54,13 @@ export const QueryBody = Type.Object(
     min_score: Type.Optional(
       Type.Number({ minimum: -1, maximum: 1, description: 'Drop results whose score is below this (see README: scores)' }),
     ),
+    min_relevance: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: "Drop results whose relevance (the calibrated probability that it is relevant) is below this; 0.5: more likely relevant than not (README: relevance)",
+      }),
+    ),
     rerank: Type.Optional(
       Type.Boolean({ description: 'Rerank the candidates (default: when the server has a reranker); false skips it' }),
     ),
@@ -79,10 +86,17 @@ export const QueryResult = Type.Object({
   score: Type.Number({
     description: 'Relevance, higher is better: the rerank score when reranked, else the fused score (README: scores)',
   }),
+  relevance: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    description: 'The calibrated probability that this result is relevant to the query, the same scale on every path (README: relevance)',
+  }),
   scores: Type.Object(
     {
       vector: Nullable(Type.Number({ description: 'Cosine similarity to the query' })),
       keyword: Nullable(Type.Number({ description: "Keyword match: BM25 over the query's best possible BM25, 0..1" })),
+      fused: Type.Number({ description: 'The fusion of vector and keyword: 0.3 · vector + 0.7 · keyword (vector alone without the keyword index)' }),
+      context: Type.Number({ description: 'What conversation context added: a share of the lead of the best neighbouring candidate (0 when none)' }),
       rerank: Nullable(Type.Number({ description: "The reranker's score" })),
     },
     { description: 'The parts of the score; null when that part did not see this result' },

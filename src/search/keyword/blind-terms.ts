@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
-import { termFrequencies, terms } from './terms.js';
+import { queryTerms, termFrequencies, terms } from './terms.js';
 
 /**
  * Keyed terms of the blind keyword index. The per-user keyword key is derived from the user's data
@@ -33,5 +33,5 @@ export function blindDoc(key: Buffer, text: string): BlindDoc {
 
 /** The distinct keyed terms of a query. */
 export function blindQuery(key: Buffer, text: string): string[] {
-  return [...new Set(terms(text))].map((t) => blindTerm(key, t));
+  return queryTerms(text).map((t) => blindTerm(key, t));
 }

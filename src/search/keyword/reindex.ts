@@ -2,6 +2,7 @@ import type { DataKeys } from '../../crypto/data-keys.js';
 import { openChunk } from '../../memory/chunk-crypto.js';
 import type { Database, Queryable } from '../../store/database.js';
 import { keywordRepository } from '../../store/keyword-repository.js';
+import { KEYWORD_TERMS_VERSION } from './terms.js';
 import type { KeywordIndex } from './keyword-index.js';
 
 export interface ReindexDeps {
@@ -13,7 +14,8 @@ export interface ReindexDeps {
 const PAGE = 500;
 
 /**
- * Rebuilds one user's keyword index from their encrypted chunks (chunks still under the legacy AAD,
+ * Rebuilds one user's keyword index from their encrypted chunks with the current term rules (and
+ * records their version, KEYWORD_TERMS_VERSION, on the user's key row) (chunks still under the legacy AAD,
  * re-sealed by serve at start, are skipped), in one tenant transaction (the key
  * row locked against a concurrent erase): clear, then decrypt and index a page of chunks at a time.
  * Returns the chunks indexed (0 for a user without a key: erased, nothing readable).
@@ -31,7 +33,10 @@ export async function reindexUser(deps: ReindexDeps, userHash: string): Promise<
         `SELECT id, memory_id, ordinal, ciphertext FROM memory_chunks WHERE user_hash = $1 AND aad_version = 2 AND id > $2 ORDER BY id LIMIT $3`,
         [userHash, after, PAGE],
       );
-      if (rows.length === 0) return total;
+      if (rows.length === 0) {
+        await tx.query(`UPDATE user_keys SET keyword_terms = $2 WHERE user_hash = $1`, [userHash, KEYWORD_TERMS_VERSION]);
+        return total;
+      }
       const chunks = rows.map((r) => ({
         id: r.id,
         text: openChunk(dek, { userHash, memoryId: r.memory_id, chunkId: r.id, ordinal: r.ordinal }, r.ciphertext),

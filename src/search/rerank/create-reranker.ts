@@ -22,7 +22,7 @@ export function createReranker(config: Config['rerank'], deps: CreateRerankerDep
   if (!config.enabled) return GuardedReranker.disabled();
   const reranker: Reranker | undefined =
     config.provider === 'http'
-      ? new HttpReranker({ url: config.url, model: config.model, apiKey: config.apiKey, format: config.format, fetch: deps.fetch })
+      ? new HttpReranker({ url: config.url, model: config.model, apiKey: config.apiKey, format: config.format, scoreScale: config.scoreScale, fetch: deps.fetch })
       : deps.offline;
   if (!reranker) {
     deps.log?.warn({ event: 'rerank_disabled' }, 'reranking is enabled but no offline reranker was given: queries answer un-reranked');

@@ -105,6 +105,12 @@ export class GuardedReranker {
     return this.breaker !== null && !this.breaker.isShutdown;
   }
 
+  /** The reranker's own relevance mapping (Reranker.relevance), when it has one. */
+  get relevance(): ((score: number) => number) | undefined {
+    const r = this.reranker;
+    return r?.relevance ? (score) => r.relevance!(score) : undefined;
+  }
+
   /** The reranker's bound on how far it lifts a score (Reranker.maxLift), when it has one. */
   get maxLift(): number | undefined {
     return this.reranker?.maxLift;

@@ -17,6 +17,12 @@ export interface HttpRerankerOptions {
   /** Sent as `Authorization: Bearer <apiKey>` when set. */
   apiKey?: string;
   format?: RerankApiFormat;
+  /**
+   * What its scores are, for relevance: `probability` (Cohere, Jina, Voyage: relevance_score in 0..1,
+   * taken as it is, clamped) or `logit` (TEI's raw scores: passed through the logistic function).
+   * Default: probability for the cohere format, logit for tei.
+   */
+  scoreScale?: 'probability' | 'logit';
   /** Injected fetch (tests); default: the global fetch. */
   fetch?: typeof fetch;
 }
@@ -56,6 +62,12 @@ export class HttpReranker implements Reranker {
     this.headers = { 'content-type': 'application/json', accept: 'application/json' };
     if (options.apiKey) this.headers.authorization = `Bearer ${options.apiKey}`;
     this.fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /** The model's score as a relevance in [0, 1] (see scoreScale). */
+  relevance(score: number): number {
+    const scale = this.options.scoreScale ?? (this.format === 'tei' ? 'logit' : 'probability');
+    return scale === 'logit' ? 1 / (1 + Math.exp(-score)) : Math.min(1, Math.max(0, score));
   }
 
   async rerank(query: string, candidates: readonly RerankCandidate[], signal: AbortSignal): Promise<number[]> {

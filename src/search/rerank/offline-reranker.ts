@@ -1,9 +1,11 @@
+import { isStopWord } from '../keyword/terms.js';
+import { fold, words } from '../keyword/words.js';
 import type { RerankCandidate, Reranker } from './reranker.js';
 
 /**
  * The default reranker, offline and cheap: it works on the decrypted candidates only. Its score is the
  * retrieval score (fused, with conversation context) plus a small bonus for the query's exact words
- * (unstemmed, four letters or more) found verbatim in the text: stemming and the blind index cannot tell
+ * (unstemmed, stop words left out: wantedWords) found verbatim in the text: stemming and the blind index cannot tell
  * "painting" from "painted", the plaintext can. On the LoCoMo dev split this lifts MRR by about 0.015;
  * other features tried (bigrams, length, a second cosine term) did not pay (docs/BENCHMARKS.md).
  */
@@ -13,28 +15,39 @@ export interface OfflineRerankerParams {
 
 export const OFFLINE_RERANK_DEFAULTS: OfflineRerankerParams = { exactWordWeight: 0.05 };
 
-const WORD = /[\p{L}\p{N}]+/gu;
-const MIN_WORD = 4;
+/** Plain-Latin words shorter than this do not count ("cat" would; tuned on LoCoMo: docs/BENCHMARKS.md). */
+const MIN_LATIN_WORD = 4;
+const LATIN = /^[a-z0-9]+$/;
+/** Scripts written without spaces: a word of theirs is found inside a longer run of letters. */
+const NO_SPACES = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 
-/** The query's words that count (four letters or more), once per query. */
+/**
+ * The query's words that count, once per query: folded as the keyword terms are (words.ts), English
+ * stop words left out ("when", "what", "where"), plain-Latin words of four letters or more, words of
+ * other scripts of two letters or more, emoji.
+ */
 function wantedWords(query: string): Set<string> {
-  return new Set([...query.normalize('NFKC').toLowerCase().matchAll(WORD)].map((m) => m[0]).filter((w) => w.length >= MIN_WORD));
+  const out = new Set<string>();
+  for (const w of words(query)) {
+    if (w.kind === 'emoji') out.add(w.text);
+    else if (LATIN.test(w.text) ? w.text.length >= MIN_LATIN_WORD && !isStopWord(w.text) : [...w.text].length >= 2) out.add(w.text);
+  }
+  return out;
 }
 
-/** The share of `wanted` found verbatim among the words of `text`. */
+/** The share of `wanted` found verbatim (folded) in `text`. */
 function shareFound(wanted: ReadonlySet<string>, text: string): number {
   if (wanted.size === 0) return 0;
-  const hay = text.normalize('NFKC').toLowerCase();
+  const hay = fold(text);
   let found = 0;
-  for (const word of wanted) if (containsWord(hay, word)) found++;
+  for (const word of wanted) if (NO_SPACES.test(word) || !/[\p{L}\p{N}]/u.test(word) ? hay.includes(word) : containsWord(hay, word)) found++;
   return found / wanted.size;
 }
 
 const WORD_CHAR = /^[\p{L}\p{N}]$/u;
 
 /**
- * Whether `word` (letters and digits only) occurs in `hay` as a whole word: a run of letters and
- * digits equal to it, as WORD would split the text. A search for the few wanted words instead of
+ * Whether `word` occurs in `hay` as a whole word: not preceded or followed by a letter or digit. A search for the few wanted words instead of
  * splitting every candidate into words: the Unicode word regex over 30 texts cost about 0.4 ms a query.
  */
 function containsWord(hay: string, word: string): boolean {
@@ -62,7 +75,7 @@ export class OfflineReranker implements Reranker {
 
   constructor(private readonly params: OfflineRerankerParams = OFFLINE_RERANK_DEFAULTS) {}
 
-  /** The score is fused + weight · share, share in [0, 1]. */
+  /** The score is retrieval + weight · share, share in [0, 1]. */
   get maxLift(): number | undefined {
     return this.params.exactWordWeight >= 0 ? this.params.exactWordWeight : undefined;
   }
@@ -70,6 +83,6 @@ export class OfflineReranker implements Reranker {
   async rerank(query: string, candidates: readonly RerankCandidate[], signal: AbortSignal): Promise<number[]> {
     signal.throwIfAborted();
     const wanted = wantedWords(query);
-    return candidates.map((c) => c.scores.fused + this.params.exactWordWeight * shareFound(wanted, c.text));
+    return candidates.map((c) => c.scores.retrieval + this.params.exactWordWeight * shareFound(wanted, c.text));
   }
 }

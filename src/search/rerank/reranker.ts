@@ -5,17 +5,23 @@ export interface RerankCandidate {
   text: string;
   createdAt: Date;
   metadata: Record<string, unknown>;
-  scores: { vector: number | null; keyword: number | null; fused: number };
+  /** retrieval = fused + context: the score the candidates were ordered by (search/fusion.ts). */
+  scores: { vector: number | null; keyword: number | null; fused: number; context: number; retrieval: number };
 }
 
 /** Scores candidates for a query: one score per candidate, same order, higher is better. */
 export interface Reranker {
   readonly name: string;
   /**
-   * Set when the reranker only ever lifts: each score lies between the candidate's fused score and
+   * Set when the reranker only ever lifts: each score lies between the candidate's retrieval score and
    * that plus maxLift. The pipeline then decrypts and hands over only the candidates that can still
    * reach the top k (see reachable in stage.ts). Absent: any score is possible (an external model).
    */
   readonly maxLift?: number;
+  /**
+   * Set by a reranker whose own score is a relevance (an external model): maps it to [0, 1]. Absent:
+   * the pipeline's fitted model gives the relevance (search/relevance.ts).
+   */
+  relevance?(score: number): number;
   rerank(query: string, candidates: readonly RerankCandidate[], signal: AbortSignal): Promise<number[]>;
 }

@@ -1,5 +1,5 @@
 import type { Candidate } from '../fusion.js';
-import type { SearchHit } from '../pipeline.js';
+import type { RankedHit } from '../pipeline.js';
 import type { RerankCandidate, Reranker } from './reranker.js';
 
 /** What the pipeline calls to rerank: the guard (GuardedReranker: time budget, circuit breaker, metrics) fits it. */
@@ -8,6 +8,8 @@ export interface RerankRunner {
   readonly enabled?: boolean;
   /** Reranker.maxLift of the reranker behind it. */
   readonly maxLift?: number;
+  /** Reranker.relevance of the reranker behind it. */
+  readonly relevance?: (score: number) => number;
   rerank(query: string, candidates: readonly RerankCandidate[]): Promise<{ reranked: true; scores: number[] } | { reranked: false }>;
 }
 
@@ -15,6 +17,7 @@ export interface RerankRunner {
 export function unguarded(reranker: Reranker): RerankRunner {
   return {
     maxLift: reranker.maxLift,
+    relevance: reranker.relevance ? (score) => reranker.relevance!(score) : undefined,
     async rerank(query, candidates) {
       try {
         return { reranked: true, scores: await reranker.rerank(query, candidates, new AbortController().signal) };
@@ -33,9 +36,9 @@ export function unguarded(reranker: Reranker): RerankRunner {
  */
 export function reachable(candidates: readonly Candidate[], k: number, maxLift: number | undefined): readonly Candidate[] {
   if (maxLift === undefined || !(maxLift >= 0) || candidates.length <= k) return candidates;
-  const kth = candidates[k - 1]!.scores.fused;
+  const kth = candidates[k - 1]!.scores.retrieval;
   let end = k;
-  while (end < candidates.length && candidates[end]!.scores.fused + maxLift >= kth) end++;
+  while (end < candidates.length && candidates[end]!.scores.retrieval + maxLift >= kth) end++;
   return candidates.slice(0, end);
 }
 
@@ -50,13 +53,13 @@ export async function rerankStage(
   candidates: readonly Candidate[],
   texts: readonly string[],
   runner: RerankRunner | undefined,
-): Promise<{ hits: SearchHit[]; reranked: boolean }> {
-  const plain = (): SearchHit[] =>
+): Promise<{ hits: RankedHit[]; reranked: boolean }> {
+  const plain = (): RankedHit[] =>
     candidates.map((c, i) => ({
       hit: c.hit,
       text: texts[i]!,
-      score: c.scores.fused,
-      scores: { vector: c.scores.vector, keyword: c.scores.keyword, rerank: null },
+      score: c.scores.retrieval,
+      scores: { vector: c.scores.vector, keyword: c.scores.keyword, fused: c.scores.fused, context: c.scores.context, rerank: null },
     }));
   if (!runner || runner.enabled === false || candidates.length === 0) return { hits: plain(), reranked: false };
   const result = await runner.rerank(
@@ -77,7 +80,7 @@ export async function rerankStage(
     hit: c.hit,
     text: texts[i]!,
     score: scores[i]!,
-    scores: { vector: c.scores.vector, keyword: c.scores.keyword, rerank: scores[i]! },
+    scores: { vector: c.scores.vector, keyword: c.scores.keyword, fused: c.scores.fused, context: c.scores.context, rerank: scores[i]! },
   }));
   hits.sort((a, b) => b.score - a.score || (a.hit.chunkId < b.hit.chunkId ? -1 : 1));
   return { hits, reranked: true };

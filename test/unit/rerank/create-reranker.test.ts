@@ -22,7 +22,7 @@ const CANDIDATES: RerankCandidate[] = ['alpha beta', 'beta gamma'].map((text, i)
   text,
   createdAt: new Date(0),
   metadata: {},
-  scores: { vector: 0.1, keyword: null, fused: 0.1 },
+  scores: { vector: 0.1, keyword: null, fused: 0.1, context: 0, retrieval: 0.1 },
 }));
 const offline: Reranker = { name: 'offline-test', rerank: async (_q, c) => c.map((_, i) => 100 + i) };
 
@@ -38,7 +38,8 @@ describe('RERANK_* configuration', () => {
 
   it('RERANK_URL alone selects the external reranker (500 ms budget by default); RERANK_PROVIDER=offline keeps the offline one', () => {
     const http = loadConfig(env({ RERANK_URL: 'https://api.cohere.com/v2/rerank', RERANK_MODEL: 'rerank-v3.5', RERANK_API_KEY: 'k' })).rerank;
-    expect(http).toMatchObject({ provider: 'http', url: 'https://api.cohere.com/v2/rerank', model: 'rerank-v3.5', apiKey: 'k', format: 'cohere', timeoutMs: 500 });
+    expect(http).toMatchObject({ provider: 'http', url: 'https://api.cohere.com/v2/rerank', model: 'rerank-v3.5', apiKey: 'k', format: 'cohere', scoreScale: 'probability', timeoutMs: 500 });
+    expect(loadConfig(env({ RERANK_URL: 'http://tei/rerank', RERANK_FORMAT: 'tei' })).rerank).toMatchObject({ scoreScale: 'logit' });
     expect(loadConfig(env({ RERANK_URL: 'http://tei/rerank', RERANK_PROVIDER: 'offline' })).rerank.provider).toBe('offline');
   });
 
@@ -49,6 +50,7 @@ describe('RERANK_* configuration', () => {
         RERANK_PROVIDER: 'http',
         RERANK_URL: 'http://tei:8080/rerank',
         RERANK_FORMAT: 'tei',
+        RERANK_SCORE_SCALE: 'probability',
         RERANK_TIMEOUT_MS: '120',
         RERANK_BREAKER_THRESHOLD: '25',
         RERANK_BREAKER_VOLUME: '20',
@@ -60,6 +62,7 @@ describe('RERANK_* configuration', () => {
       enabled: false,
       provider: 'http',
       url: 'http://tei:8080/rerank',
+      scoreScale: 'probability',
       format: 'tei',
       model: undefined,
       apiKey: undefined,

@@ -20,7 +20,7 @@ function candidates(...texts: string[]): RerankCandidate[] {
     text,
     createdAt: new Date(0),
     metadata: {},
-    scores: { vector: 0.5, keyword: null, fused: 0.5 },
+    scores: { vector: 0.5, keyword: null, fused: 0.5, context: 0, retrieval: 0.5 },
   }));
 }
 const CANDIDATES = candidates('the cat sat on the mat', 'Priyanka moved to Ledgerly', 'nothing relevant here');

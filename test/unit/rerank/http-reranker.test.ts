@@ -13,7 +13,7 @@ function candidates(...texts: string[]): RerankCandidate[] {
     text,
     createdAt: new Date(0),
     metadata: {},
-    scores: { vector: null, keyword: 1, fused: 1 },
+    scores: { vector: null, keyword: 1, fused: 1, context: 0, retrieval: 1 },
   }));
 }
 const DOCS = candidates('apples and pears', SECRET, 'pears only');

@@ -27,7 +27,7 @@ describe('fusion', () => {
   it('fuses on an absolute scale: (1-w)·cosine + w·BM25 share, absent parts count 0', () => {
     const out = fuse([hit('v', 0.5), hit('both', 0.4)], { hits: [kw('both', 5, 0.4), kw('k', 10, 0.2)], ceiling: 10 }, { keywordWeight: 0.7 });
     const by = Object.fromEntries(out.map((c) => [c.hit.chunkId, c.scores]));
-    expect(by.v).toEqual({ vector: 0.5, keyword: null, fused: expect.closeTo(0.15) });
+    expect(by.v).toEqual({ vector: 0.5, keyword: null, fused: expect.closeTo(0.15), context: 0, retrieval: expect.closeTo(0.15) });
     expect(by.both!.keyword).toBe(0.5);
     expect(by.both!.fused).toBeCloseTo(0.3 * 0.4 + 0.7 * 0.5);
     expect(by.k!.fused).toBeCloseTo(0.3 * 0.2 + 0.7 * 1);
@@ -47,9 +47,13 @@ describe('conversation context', () => {
   it('a candidate gains a share of its best neighbour\'s lead and never passes it', () => {
     const cands = fuse([hit('a', 0.9), hit('b', 0.3), hit('c', 0.5), hit('far', 0.4)], null);
     const out = spreadContext(cands, new Map([['b', ['a', 'x']], ['c', ['b']], ['a', ['b']]]), { span: 2, weight: 0.5 });
-    const by = Object.fromEntries(out.map((c) => [c.hit.chunkId, c.scores.fused]));
+    const by = Object.fromEntries(out.map((c) => [c.hit.chunkId, c.scores.retrieval]));
     expect(by.a).toBe(0.9);
     expect(by.b).toBeCloseTo(0.3 + 0.5 * 0.6);
+    // The parts stay apart: b's own fusion and its lift.
+    const b = out.find((c) => c.hit.chunkId === 'b')!.scores;
+    expect(b.fused).toBe(0.3);
+    expect(b.context).toBeCloseTo(0.5 * 0.6);
     expect(by.c).toBe(0.5); // its neighbour b (own score 0.3) trails it
     expect(by.far).toBe(0.4);
     expect(out.map((c) => c.hit.chunkId)).toEqual(['a', 'b', 'c', 'far']);

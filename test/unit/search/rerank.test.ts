@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fuse, type Candidate } from '../../../src/search/fusion.js';
+import { fold } from '../../../src/search/keyword/words.js';
 import { exactWordShare, OfflineReranker } from '../../../src/search/rerank/offline-reranker.js';
 import type { Reranker } from '../../../src/search/rerank/reranker.js';
 import { reachable, rerankStage, unguarded } from '../../../src/search/rerank/stage.js';
@@ -18,15 +19,26 @@ const hit = (id: string, score: number): ChunkHit => ({
 const signal = new AbortController().signal;
 
 describe('offline reranker', () => {
-  it('exact word share counts query words of 4+ letters found verbatim', () => {
-    expect(exactWordShare('When did she start painting sunsets?', 'I was painting a sunset')).toBeCloseTo(1 / 4);
+  it('exact word share counts query words of 4+ letters found verbatim, stop words left out', () => {
+    // "when" and "where" are stop words, "did" and "she" too short: start, painting, sunsets remain.
+    expect(exactWordShare('When did she start painting sunsets?', 'I was painting a sunset')).toBeCloseTo(1 / 3);
+    expect(exactWordShare('When and where?', 'when and where')).toBe(0);
     expect(exactWordShare('a b c', 'a b c')).toBe(0);
   });
 
+  it('matches across case and accents, inside names, in scripts without spaces, and emoji', () => {
+    expect(exactWordShare('Chloë', 'CHLOE came by')).toBe(1);
+    expect(exactWordShare("O’Brien", "Mr O'Brien called")).toBe(1);
+    expect(exactWordShare('東京', '東京に住んでいます')).toBe(1);
+    expect(exactWordShare('Москва', 'Я живу в МОСКВА')).toBe(1);
+    expect(exactWordShare('🍣', 'sushi night 🍣🍣')).toBe(1);
+    expect(exactWordShare('东京', '北京')).toBe(0);
+  });
+
   it('finds whole words only, as splitting the text into words would, across scripts and punctuation', () => {
-    // The reference: split the text into runs of letters and digits, as the reranker once did.
+    // The reference: split the folded text into runs of letters and digits.
     const WORD = /[\p{L}\p{N}]+/gu;
-    const words = (t: string) => [...t.normalize('NFKC').toLowerCase().matchAll(WORD)].map((m) => m[0]);
+    const words = (t: string) => [...fold(t).matchAll(WORD)].map((m) => m[0]);
     const reference = (query: string, text: string) => {
       const wanted = new Set(words(query).filter((w) => w.length >= 4));
       if (wanted.size === 0) return 0;
@@ -55,8 +67,8 @@ describe('offline reranker', () => {
     const scores = await r.rerank(
       'painting class',
       [
-        { ...base, id: '1', text: 'I paint', scores: { vector: 0.5, keyword: 0.5, fused: 0.5 } },
-        { ...base, id: '2', text: 'a painting class', scores: { vector: 0.4, keyword: 0.4, fused: 0.45 } },
+        { ...base, id: '1', text: 'I paint', scores: { vector: 0.5, keyword: 0.5, fused: 0.4, context: 0.1, retrieval: 0.5 } },
+        { ...base, id: '2', text: 'a painting class', scores: { vector: 0.4, keyword: 0.4, fused: 0.45, context: 0, retrieval: 0.45 } },
       ],
       signal,
     );
@@ -102,7 +114,7 @@ describe('rerank stage', () => {
 });
 
 describe('reachable', () => {
-  const cand = (id: string, fused: number) => ({ hit: hit(id, fused), scores: { vector: fused, keyword: null, fused } });
+  const cand = (id: string, fused: number) => ({ hit: hit(id, fused), scores: { vector: fused, keyword: null, fused, context: 0, retrieval: fused } });
 
   it('keeps the first k and those within maxLift of the k-th fused score', () => {
     const list = [cand('a', 0.9), cand('b', 0.8), cand('c', 0.76), cand('d', 0.75), cand('e', 0.7)];
@@ -122,7 +134,7 @@ describe('reachable', () => {
       const n = 5 + Math.floor(rand() * 30);
       const k = 1 + Math.floor(rand() * 10);
       const candidates = Array.from({ length: n }, (_, i) => cand(`c${i}`, Math.round(rand() * 40) / 100)).sort(
-        (x, y) => y.scores.fused - x.scores.fused || (x.hit.chunkId < y.hit.chunkId ? -1 : 1),
+        (x, y) => y.scores.retrieval - x.scores.retrieval || (x.hit.chunkId < y.hit.chunkId ? -1 : 1),
       );
       const textOf = new Map(candidates.map((c) => [c.hit.chunkId, words.filter(() => rand() < 0.3).join(' ')]));
       const query = words.filter(() => rand() < 0.4).join(' ') || 'painting';

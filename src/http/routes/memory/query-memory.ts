@@ -27,6 +27,7 @@ export function queryMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesO
         query: request.body.query,
         k: request.body.k,
         minScore: request.body.min_score,
+        minRelevance: request.body.min_relevance,
         rerank: request.body.rerank,
         filters: {
           source: filters.source,
@@ -41,6 +42,7 @@ export function queryMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesO
           chunk_id: hit.chunkId,
           text: hit.text,
           score: hit.score,
+          relevance: hit.relevance,
           scores: hit.scores,
           source: hit.source,
           metadata: hit.metadata,
