@@ -1,7 +1,9 @@
-// Engram's query path beside the raw path, in one run, at concurrency 1:
+// Engram's query path beside the raw path, in one run, at concurrency 1, then throughput at concurrency C:
 //   npm run bench:query-speed -- [--backend postgres|pglite|citus|both] [--transport inject|http]
 //                                [--memories N] [--queries N] [--warmup N] [--k K]
-// Defaults: both backends, inject, 600 memories, 200 query pairs, 20 warm-up pairs, k 10.
+//                                [--concurrency C] [--throughput-seconds S | --no-throughput]
+// Defaults: both backends, inject, 600 memories, 200 query pairs, 20 warm-up pairs, k 10; throughput with 8
+// clients, Engram and raw each for S = 20 s in all, in four alternating slices (E R R E), queries/s each.
 // (a) Engram: POST /api/v1/memory/query on the real app (JWT auth, rate limits off, the service
 //     pipeline, decryption), through app.inject (in process, no socket) or --transport http (a real
 //     listener on 127.0.0.1 and fetch).
@@ -50,6 +52,9 @@ const { values } = parseArgs({
     warmup: { type: 'string' },
     k: { type: 'string' },
     data: { type: 'string' },
+    concurrency: { type: 'string' },
+    'throughput-seconds': { type: 'string' },
+    'no-throughput': { type: 'boolean' },
   },
 });
 const backends: Backend[] = values.backend === 'both' ? ['postgres', 'pglite'] : [parseBackend(values.backend)];
@@ -59,6 +64,8 @@ const memories = intOption('memories', values.memories, 600, 100_000);
 const queries = intOption('queries', values.queries, 200, 100_000);
 const warmup = intOption('warmup', values.warmup, 20, 10_000);
 const k = intOption('k', values.k, 10, 100);
+const concurrency = intOption('concurrency', values.concurrency, 8, 256);
+const throughputSeconds = values['no-throughput'] ? 0 : intOption('throughput-seconds', values['throughput-seconds'], 20, 3600);
 
 const samples = loadLocomo(values.data ?? DEFAULT_LOCOMO_PATH);
 // Round-robin over conversations so any --memories mixes them all; one user per conversation.
@@ -78,7 +85,7 @@ console.log(`node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0
 
 const embedder = createUseLiteEmbedder({ threads: 1 });
 await embedder.init();
-const results: { backend: Backend; engram: number[]; raw: number[]; rawEncoded: number[] }[] = [];
+const results: { backend: Backend; engram: number[]; raw: number[]; rawEncoded: number[]; qps?: { engram: number; raw: number } }[] = [];
 try {
   for (const backend of backends) results.push(await runBackend(backend));
 } finally {
@@ -98,6 +105,13 @@ for (const r of results) {
         `${(e.p95 / w.p95).toFixed(2).padStart(21)}×  ${(e.p50 / w.p50).toFixed(2).padStart(8)}×`,
     );
   }
+}
+for (const r of results) {
+  if (!r.qps) continue;
+  console.log(
+    `${r.backend}: throughput at ${concurrency} concurrent queries: Engram ${r.qps.engram.toFixed(1)} queries/s, raw ` +
+      `${r.qps.raw.toFixed(1)} queries/s, Engram / raw ${(r.qps.engram / r.qps.raw).toFixed(2)}×`,
+  );
 }
 
 async function runBackend(backend: Backend) {
@@ -128,7 +142,8 @@ async function runBackend(backend: Backend) {
   let raw: Queryable;
   let closeRaw = async () => {};
   if (backend !== 'pglite') {
-    const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 1 });
+    // One connection per client of the throughput phase (the latency phase uses one at a time).
+    const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: concurrency });
     raw = pool;
     closeRaw = () => pool.end();
   } else {
@@ -204,7 +219,33 @@ async function runBackend(backend: Backend) {
       rawTimes.push(times.raw!);
       rawEncoded.push(times.rawEncoded!);
     }
-    return { backend, engram, raw: rawTimes, rawEncoded };
+    let qps: { engram: number; raw: number } | undefined;
+    if (throughputSeconds > 0) {
+      // `concurrency` clients, each sending its next question as soon as the last one answered, for a
+      // slice of time; slices alternate E R R E so that drift in the machine's speed hits both alike.
+      let next = 0;
+      const slice = async (fn: (q: { user: number; text: string }) => Promise<unknown>, ms: number) => {
+        let done = 0;
+        const end = Date.now() + ms;
+        await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            while (Date.now() < end) {
+              await fn(interleaved[next++ % interleaved.length]!);
+              done++;
+            }
+          }),
+        );
+        return done;
+      };
+      const ms = (throughputSeconds * 1000) / 4;
+      const count = { engram: 0, raw: 0 };
+      for (const which of ['engram', 'raw', 'raw', 'engram'] as const) {
+        count[which] += await slice(which === 'engram' ? engramQuery : (q) => rawQuery(q, false), ms);
+      }
+      qps = { engram: count.engram / (throughputSeconds / 2), raw: count.raw / (throughputSeconds / 2) };
+      console.log(`${backend}: throughput at ${concurrency} concurrent: Engram ${qps.engram.toFixed(1)}/s, raw ${qps.raw.toFixed(1)}/s`);
+    }
+    return { backend, engram, raw: rawTimes, rawEncoded, qps };
   } finally {
     await app.close();
     await closeRaw();
