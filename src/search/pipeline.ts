@@ -6,7 +6,7 @@ import { vectorCandidates, type VectorSearchOptions } from '../store/vector-sear
 import { CONTEXT_DEFAULTS, spreadContext, type ContextParams } from './context.js';
 import { bm25Ceiling, fuse, FUSION_DEFAULTS, type Candidate, type FusionParams, type KeywordSide } from './fusion.js';
 import { blindQuery, keywordKey } from './keyword/blind-terms.js';
-import { relevanceOf, relevancePath } from './relevance.js';
+import { relevancePath, withRelevance } from './relevance.js';
 import { reachable, rerankStage, type RerankRunner } from './rerank/stage.js';
 
 /**
@@ -136,30 +136,21 @@ export class SearchPipeline {
     // Decrypt only what can still reach the answer: the top k, or what of the reranker's depth its
     // bound leaves in reach.
     const reranking = req.reranker !== undefined && req.reranker.enabled !== false;
+    const depth = reranking ? Math.max(req.k, this.params.rerankDepth) : req.k;
     // The first candidate left out: the last hit's "next" for its relevance when nothing reranks.
-    const beyond = candidates[reranking ? Math.max(req.k, this.params.rerankDepth) : req.k]?.scores.retrieval;
-    candidates = candidates.slice(0, reranking ? Math.max(req.k, this.params.rerankDepth) : req.k);
+    const beyond = candidates[depth]?.scores.retrieval;
+    candidates = candidates.slice(0, depth);
     if (reranking) candidates = reachable(candidates, req.k, req.reranker!.maxLift);
     const texts = candidates.map((c) =>
       openChunk(req.dek, { userHash: req.userHash, memoryId: c.hit.memoryId, chunkId: c.hit.chunkId, ordinal: c.hit.ordinal }, c.hit.ciphertext),
     );
     const ranked = await rerankStage(req.query, candidates, texts, req.reranker);
-    const external = ranked.reranked ? req.reranker?.relevance : undefined;
-    const path = relevancePath(this.options.keywordIndex, ranked.reranked);
+    const hits = withRelevance(ranked.hits, relevancePath(this.options.keywordIndex, ranked.reranked), {
+      external: ranked.reranked ? req.reranker?.relevance : undefined,
+      beyond: ranked.reranked ? undefined : beyond,
+    });
     const minScore = req.minScore ?? Number.NEGATIVE_INFINITY;
     const minRelevance = req.minRelevance ?? 0;
-    const all = ranked.hits;
-    const top = all[0]?.score ?? 0;
-    const second = all[1]?.score ?? top;
-    const hits: SearchHit[] = all.map((h, i) => {
-      const next = all[i + 1]?.score ?? (ranked.reranked ? undefined : beyond) ?? h.score;
-      return {
-        ...h,
-        relevance: external
-          ? Math.round(external(h.score) * 10_000) / 10_000
-          : relevanceOf(path, { scores: h.scores, score: h.score, rank: i + 1, next, top, second }),
-      };
-    });
     return {
       reranked: ranked.reranked,
       hits: hits.filter((h) => h.score >= minScore && h.relevance >= minRelevance).slice(0, req.k),

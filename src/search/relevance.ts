@@ -1,4 +1,4 @@
-import type { HitScores } from './pipeline.js';
+import type { HitScores, RankedHit, SearchHit } from './pipeline.js';
 import { RELEVANCE_MODELS } from './relevance-model.js';
 
 /**
@@ -96,7 +96,30 @@ export function logistic(model: LogisticModel, features: Record<RelevanceFeature
   return 1 / (1 + Math.exp(-z));
 }
 
+const round4 = (p: number) => Math.round(p * 10_000) / 10_000;
+
 /** A hit's calibrated relevance on its path, rounded to 4 decimals. */
 export function relevanceOf(path: RelevancePath, hit: RankedScores, models = RELEVANCE_MODELS): number {
-  return Math.round(logistic(models[path], relevanceFeatures(hit)) * 10_000) / 10_000;
+  return round4(logistic(models[path], relevanceFeatures(hit)));
+}
+
+/**
+ * The relevance of each hit of a ranked list (best first): the external reranker's own mapping when
+ * it scored them, else the path's model. `beyond`: the score of the first candidate left out of the
+ * list, the last hit's "next" (absent: its own score).
+ */
+export function withRelevance(
+  hits: readonly RankedHit[],
+  path: RelevancePath,
+  options: { external?: (score: number) => number; beyond?: number } = {},
+): SearchHit[] {
+  const top = hits[0]?.score ?? 0;
+  const second = hits[1]?.score ?? top;
+  return hits.map((h, i) => {
+    const next = hits[i + 1]?.score ?? options.beyond ?? h.score;
+    const relevance = options.external
+      ? round4(options.external(h.score))
+      : relevanceOf(path, { scores: h.scores, score: h.score, rank: i + 1, next, top, second });
+    return { ...h, relevance };
+  });
 }
