@@ -107,8 +107,7 @@ export class GuardedReranker {
 
   /** The reranker's own relevance mapping (Reranker.relevance), when it has one. */
   get relevance(): ((score: number) => number) | undefined {
-    const r = this.reranker;
-    return r?.relevance ? (score) => r.relevance!(score) : undefined;
+    return this.reranker?.relevance?.bind(this.reranker);
   }
 
   /** The reranker's bound on how far it lifts a score (Reranker.maxLift), when it has one. */

@@ -17,7 +17,7 @@ export interface RerankRunner {
 export function unguarded(reranker: Reranker): RerankRunner {
   return {
     maxLift: reranker.maxLift,
-    relevance: reranker.relevance ? (score) => reranker.relevance!(score) : undefined,
+    relevance: reranker.relevance?.bind(reranker),
     async rerank(query, candidates) {
       try {
         return { reranked: true, scores: await reranker.rerank(query, candidates, new AbortController().signal) };
