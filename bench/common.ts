@@ -192,6 +192,26 @@ export function msSince(start: bigint): number {
  * Runs `count` tasks with at most `concurrency` in flight; task i is `task(i)`. After a task throws no new
  * task starts; the pool waits for those in flight and then rethrows the first error.
  */
+/**
+ * A closed loop: `clients` callers, each calling `task` again as soon as its last call returned, until
+ * `ms` have passed (a call under way then finishes). `task` gets a running number across all callers.
+ * Returns the calls completed.
+ */
+export async function closedLoop(ms: number, clients: number, task: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  let done = 0;
+  const deadline = Date.now() + ms;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (Date.now() < deadline) {
+        await task(next++);
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
 export async function promisePool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;

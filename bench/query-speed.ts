@@ -31,6 +31,7 @@ import type { openPGlite } from '../src/store/pglite.js';
 import { createPostgresDatabase } from '../test/helpers/database.js';
 import { randomBytes } from 'node:crypto';
 import {
+  closedLoop,
   DEFAULT_LOCOMO_PATH,
   intOption,
   latencySummary,
@@ -224,23 +225,11 @@ async function runBackend(backend: Backend) {
       // `concurrency` clients, each sending its next question as soon as the last one answered, for a
       // slice of time; slices alternate E R R E so that drift in the machine's speed hits both alike.
       let next = 0;
-      const slice = async (fn: (q: { user: number; text: string }) => Promise<unknown>, ms: number) => {
-        let done = 0;
-        const end = Date.now() + ms;
-        await Promise.all(
-          Array.from({ length: concurrency }, async () => {
-            while (Date.now() < end) {
-              await fn(interleaved[next++ % interleaved.length]!);
-              done++;
-            }
-          }),
-        );
-        return done;
-      };
       const ms = (throughputSeconds * 1000) / 4;
       const count = { engram: 0, raw: 0 };
       for (const which of ['engram', 'raw', 'raw', 'engram'] as const) {
-        count[which] += await slice(which === 'engram' ? engramQuery : (q) => rawQuery(q, false), ms);
+        const fn = which === 'engram' ? engramQuery : (q: { user: number; text: string }) => rawQuery(q, false);
+        count[which] += await closedLoop(ms, concurrency, () => fn(interleaved[next++ % interleaved.length]!));
       }
       qps = { engram: count.engram / (throughputSeconds / 2), raw: count.raw / (throughputSeconds / 2) };
       console.log(`${backend}: throughput at ${concurrency} concurrent: Engram ${qps.engram.toFixed(1)}/s, raw ${qps.raw.toFixed(1)}/s`);

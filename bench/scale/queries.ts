@@ -10,7 +10,7 @@ import type { Queryable } from '../../src/store/database.js';
 import { keyRepository } from '../../src/store/key-repository.js';
 import { keywordRepository } from '../../src/store/keyword-repository.js';
 import { vectorCandidates } from '../../src/store/vector-search.js';
-import { latencySummary, msSince } from '../common.js';
+import { closedLoop, latencySummary, msSince } from '../common.js';
 import { rng } from '../synthetic-corpus.js';
 import type { ScaleApp } from './app.js';
 import type { BenchEmbedder } from './bench-embedder.js';
@@ -229,20 +229,14 @@ export async function throughput(
   for (const u of users) await app.token(u.id);
   embedder.mode = 'precomputed';
   const latencies: number[] = [];
-  let next = 0;
   const t0 = process.hrtime.bigint();
-  const deadline = Date.now() + opts.seconds * 1000;
   try {
-    await Promise.all(
-      Array.from({ length: opts.concurrency }, async () => {
-        while (Date.now() < deadline) {
-          const { u, q } = work[next++ % work.length]!;
-          const t = process.hrtime.bigint();
-          await app.post('/api/v1/memory/query', u.id, { user_id: u.id, query: q, k: K }, 200);
-          latencies.push(msSince(t));
-        }
-      }),
-    );
+    await closedLoop(opts.seconds * 1000, opts.concurrency, async (i) => {
+      const { u, q } = work[i % work.length]!;
+      const t = process.hrtime.bigint();
+      await app.post('/api/v1/memory/query', u.id, { user_id: u.id, query: q, k: K }, 200);
+      latencies.push(msSince(t));
+    });
   } finally {
     embedder.mode = 'model';
     for (const t of texts) embedder.forget(t);
