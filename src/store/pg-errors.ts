@@ -29,6 +29,25 @@ const DRIVER_MESSAGES = [
   /is not queryable$/,
 ];
 
+/**
+ * Citus reports a worker lost in the middle of a transaction as an internal error (XX000), not a
+ * connection exception: the COMMIT (or PREPARE) it could not deliver, or the worker connection's own
+ * libpq failure, which carries no SQLSTATE of its own. Seen on Citus 12.1 with a worker stopped
+ * between two statements of a transaction (test/integration/citus-outage.test.ts).
+ */
+const CITUS_LOST_WORKER = [
+  /^could not commit transaction for shard \d+ on at least one active node/,
+  /^failed to prepare transaction '.*' on host /,
+  /^failure on connection marked as essential: /,
+  /^execution cannot recover from multiple connection failures/,
+  /^SSL SYSCALL error: /,
+  /^server closed the connection unexpectedly/,
+  /^could not (receive|send) data (from|to) server/,
+  /^no connection to the server/,
+  /^connection not open/,
+];
+const INTERNAL_ERROR = 'XX000';
+
 /** 57014 query_canceled: statement_timeout hit (or a cancel). The connection stays usable. */
 const STATEMENT_TIMEOUT = '57014';
 
@@ -38,6 +57,7 @@ export function isConnectionFailure(err: unknown): boolean {
   const code = typeof e?.code === 'string' ? e.code : '';
   if (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08')) return true;
   const message = typeof e?.message === 'string' ? e.message : '';
+  if (code === INTERNAL_ERROR) return CITUS_LOST_WORKER.some((re) => re.test(message));
   return DRIVER_MESSAGES.some((re) => re.test(message));
 }
 
