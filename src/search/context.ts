@@ -12,7 +12,7 @@ export interface ContextParams {
   weight: number;
 }
 
-export const CONTEXT_DEFAULTS: ContextParams = { span: 2, weight: 0.5 };
+export const CONTEXT_DEFAULTS: ContextParams = { span: 2, weight: 0.6 };
 
 /** `neighbours`: chunk id → ids of its neighbouring chunks (any; only candidates among them count). */
 export function spreadContext(

@@ -62,7 +62,7 @@ describe('offline reranker', () => {
   });
 
   it('adds the exact-word bonus to the retrieval score', async () => {
-    const r = new OfflineReranker({ exactWordWeight: 0.1 });
+    const r = new OfflineReranker({ exactWordWeight: 0.1, speakerWeight: 0 });
     const base = { memoryId: 'm', createdAt: new Date(0), metadata: {} };
     const scores = await r.rerank(
       'painting class',
@@ -74,6 +74,24 @@ describe('offline reranker', () => {
     );
     expect(scores[0]).toBe(0.5);
     expect(scores[1]).toBeCloseTo(0.55);
+  });
+
+  it('lifts the turns spoken by someone the query names, not the turns that only mention them', async () => {
+    const r = new OfflineReranker({ exactWordWeight: 0, speakerWeight: 0.15 });
+    const base = { memoryId: 'm', createdAt: new Date(0), metadata: {} };
+    const at = (id: string, text: string) => ({ ...base, id, text, scores: { vector: 0.3, keyword: 0.3, fused: 0.3, context: 0, retrieval: 0.3 } });
+    const scores = await r.rerank(
+      "What do Melanie's kids like?",
+      [
+        at('said', 'Melanie: They were stoked for the dinosaur exhibit!'),
+        at('addressed', 'Caroline: Wow, Melanie, your kids are great!'),
+        at('longer name', 'Melanie-Anne: my kids love it'),
+        at('no label', 'Melanie said her kids like dinosaurs'),
+      ],
+      signal,
+    );
+    expect(scores.map((s) => Number(s.toFixed(3)))).toEqual([0.45, 0.3, 0.3, 0.3]);
+    expect(r.maxLift).toBeCloseTo(0.15);
   });
 
   it('honours an aborted signal', async () => {
