@@ -79,7 +79,7 @@ export async function runQuery(deps: QueryDeps, input: QueryInput): Promise<Quer
   if (!Number.isInteger(k) || k < 1 || k > Limits.kMax) throw Errors.validation(`k must be an integer in 1..${Limits.kMax}`);
 
   const overlap = mayOverlap(deps);
-  const embedding = embedTexts(deps.embedder, deps.metrics, [deps.search.embeddingText(query)]).then(([v]) => v!);
+  const embedding = embedTexts(deps.embedder, deps.metrics, [query]).then(([v]) => v!);
   // Overlapped, the transaction may end (no key, a database error) before the embedding does: the
   // embedding's failure is then awaited below or nowhere, never left unhandled.
   embedding.catch(() => {});

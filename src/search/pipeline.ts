@@ -6,7 +6,6 @@ import { vectorCandidates, type VectorSearchOptions } from '../store/vector-sear
 import { CONTEXT_DEFAULTS, spreadContext, type ContextParams } from './context.js';
 import { bm25Ceiling, fuse, FUSION_DEFAULTS, type Candidate, type FusionParams, type KeywordSide } from './fusion.js';
 import { blindQuery, keywordKey } from './keyword/blind-terms.js';
-import { meaningText } from './query-meaning.js';
 import { relevancePath, withRelevance } from './relevance.js';
 import { reachable, rerankStage, type RerankRunner } from './rerank/stage.js';
 
@@ -40,7 +39,7 @@ export interface SearchRequest {
   dek: Buffer;
   query: string;
   /**
-   * The embedding of `embeddingText(query)`, or its promise when it is still being computed (the service overlaps the
+   * The query's embedding, or its promise when it is still being computed (the service overlaps the
    * model with the transaction): the keyword statement runs first, the vector statement awaits it.
    */
   embedding: number[] | Promise<number[]>;
@@ -100,11 +99,6 @@ export class SearchPipeline {
   configure(options: SearchPipelineOptions): void {
     this.options = options;
     this.params = { ...SEARCH_DEFAULTS, ...options.params };
-  }
-
-  /** The text to embed for a query (query-meaning.ts): names left out when the keyword index is on. */
-  embeddingText(query: string): string {
-    return this.options.keywordIndex ? meaningText(query) : query;
   }
 
   async run(tx: Queryable, req: SearchRequest): Promise<SearchOutcome> {
