@@ -11,6 +11,18 @@ const Metadata = z
   .record(z.string().regex(new RegExp(Patterns.metadataKey)), z.unknown())
   .describe('Optional JSON object stored with the memory (unencrypted, filterable), e.g. {"topic":"travel"}');
 
+const Source = z.string().regex(new RegExp(Patterns.source));
+const Instant = z.string().datetime({ offset: true });
+/** The same filters as POST /query's `filters`. */
+const Filters = z
+  .object({
+    source: Source.optional().describe('Only memories from this source'),
+    metadata: Metadata.optional().describe('Only memories whose metadata holds every given key/value, e.g. {"topic":"travel"}'),
+    created_after: Instant.optional().describe('Only memories created at or after this instant (RFC 3339)'),
+    created_before: Instant.optional().describe('Only memories created before this instant (RFC 3339)'),
+  })
+  .strict();
+
 /** What a tool returns: a short text for the model, and the API's JSON as structured content. */
 function result(res: ApiResponse, text: (body: Record<string, unknown>) => string): CallToolResult {
   const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
@@ -47,13 +59,17 @@ export function createMcpServer(api: EngramApi, version: string, subject: string
       inputSchema: z
         .object({
           text: z.string().min(1).max(Limits.textBytes).describe('The memory, in plain language, e.g. "Alice is allergic to peanuts"'),
-          source: z.string().regex(new RegExp(Patterns.source)).optional().describe('Where it came from, e.g. "chat"'),
+          source: Source.optional().describe('Where it came from, e.g. "chat"'),
           metadata: Metadata.optional(),
+          expires_at: Instant.nullable().optional().describe('When to forget it (RFC 3339, in the future), or null: never'),
+          ttl_seconds: z.number().int().min(1).max(Limits.ttlSecondsMax).optional().describe('Or: forget it this many seconds from now'),
+          dedup: z.boolean().optional().describe('false: store a copy even when the same text is already stored (default true)'),
         })
         .strict(),
     },
-    async ({ text, source, metadata }) =>
-      result(await api('POST', `${API}/index`, { body: { ...user, text, source, metadata } }), (b) =>
+    // created_at / updated_at of POST /index are for imports (backdating): not offered to a model.
+    async ({ text, source, metadata, expires_at, ttl_seconds, dedup }) =>
+      result(await api('POST', `${API}/index`, { body: { ...user, text, source, metadata, expires_at, ttl_seconds, dedup } }), (b) =>
         b.deduplicated ? `Already stored as memory ${String(b.memory_id)}.` : `Stored memory ${String(b.memory_id)}.`,
       ),
   );
@@ -67,14 +83,23 @@ export function createMcpServer(api: EngramApi, version: string, subject: string
       inputSchema: z
         .object({
           query: z.string().min(1).max(Limits.queryChars).describe('What to look for, as a question or keywords'),
-          limit: z.number().int().min(1).max(Limits.kMax).optional().describe(`How many results (default ${Limits.kDefault})`),
-          source: z.string().regex(new RegExp(Patterns.source)).optional().describe('Only memories from this source'),
+          k: z.number().int().min(1).max(Limits.kMax).optional().describe(`How many results (default ${Limits.kDefault})`),
+          limit: z.number().int().min(1).max(Limits.kMax).optional().describe('The same as k (mem0 style)'),
+          filters: Filters.optional(),
+          source: Source.optional().describe('The same as filters.source'),
+          min_relevance: z.number().min(0).max(1).optional().describe('Drop results less likely relevant than this (0-1; 0.5: more likely relevant than not)'),
+          min_score: z.number().min(-1).max(1).optional().describe("Drop results whose score is below this (the score's scale depends on the path; prefer min_relevance)"),
+          rerank: z.boolean().optional().describe('false: skip the reranker (default: rerank)'),
         })
-        .strict(),
+        .strict()
+        .refine((a) => a.k === undefined || a.limit === undefined, { message: 'give k or limit, not both' })
+        .refine((a) => a.source === undefined || a.filters?.source === undefined, { message: 'give source or filters.source, not both' }),
     },
-    async ({ query, limit, source }) =>
+    async ({ query, k, limit, filters, source, min_relevance, min_score, rerank }) =>
       result(
-        await api('POST', `${API}/query`, { body: { ...user, query, k: limit, filters: source ? { source } : undefined } }),
+        await api('POST', `${API}/query`, {
+          body: { ...user, query, k: k ?? limit, filters: source ? { ...filters, source } : filters, min_relevance, min_score, rerank },
+        }),
         (b) => {
           const hits = (b.results as Record<string, unknown>[] | undefined) ?? [];
           if (hits.length === 0) return 'No matching memories.';
@@ -124,9 +149,9 @@ export function createMcpServer(api: EngramApi, version: string, subject: string
         .object({
           memory_id: MemoryId,
           text: z.string().min(1).max(Limits.textBytes).optional().describe('The full corrected text, e.g. "Alice lives in Berlin"'),
-          source: z.string().regex(new RegExp(Patterns.source)).nullable().optional().describe('A new source, or null to clear it'),
+          source: Source.nullable().optional().describe('A new source, or null to clear it'),
           metadata: Metadata.optional().describe('Replaces the whole metadata object (not merged); {} clears it'),
-          expires_at: z.string().datetime({ offset: true }).nullable().optional().describe('When to forget it (RFC 3339, in the future), or null: never'),
+          expires_at: Instant.nullable().optional().describe('When to forget it (RFC 3339, in the future), or null: never'),
           ttl_seconds: z.number().int().min(1).max(Limits.ttlSecondsMax).optional().describe('Or: forget it this many seconds from now'),
         })
         .strict()

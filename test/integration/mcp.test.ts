@@ -96,6 +96,54 @@ describe(`MCP server (${backend()})`, () => {
     });
   }
 
+  it('add_memory and search_memories take the options of POST /index and POST /query (issue 18, part 5)', async () => {
+    // Parity with the REST bodies, from the service's own OpenAPI document: every field but user_id.
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown>; $ref?: string } }> } }>>;
+      components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const restFields = (path: string) => {
+      const schema = doc.paths[path]!.post!.requestBody!.content['application/json']!.schema;
+      const props = schema.properties ?? doc.components!.schemas![schema.$ref!.split('/').pop()!]!.properties!;
+      // created_at / updated_at backdate imports: deliberately not offered to a model.
+      return Object.keys(props).filter((f) => !['user_id', 'created_at', 'updated_at'].includes(f)).sort();
+    };
+    const client = await httpClient(await t.token('mcp-parity'));
+    try {
+      const { tools } = await client.listTools();
+      const toolFields = (name: string) => Object.keys(tools.find((tool) => tool.name === name)!.inputSchema.properties ?? {});
+      for (const [tool, path] of [['add_memory', '/api/v1/memory/index'], ['search_memories', '/api/v1/memory/query']] as const) {
+        const missing = restFields(path).filter((f) => !toolFields(tool).includes(f));
+        expect(missing, `${tool} lacks ${missing.join(', ')}`).toEqual([]);
+      }
+
+      const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as ToolResult;
+      const kept = await call('add_memory', { text: 'Rex the beagle sleeps in a basket by the stove.', metadata: { topic: 'pets' }, ttl_seconds: 3600 });
+      expect(kept.isError, text(kept)).toBeFalsy();
+      const expires = Date.parse(String((await call('get_memory', { memory_id: kept.structuredContent!.memory_id })).structuredContent!.expires_at));
+      expect(expires - Date.now()).toBeGreaterThan(3500_000);
+      expect(expires - Date.now()).toBeLessThanOrEqual(3600_000);
+      await call('add_memory', { text: 'The cat naps on the warm windowsill.', metadata: { topic: 'cats' }, expires_at: null });
+      const copy = await call('add_memory', { text: 'The cat naps on the warm windowsill.', dedup: false });
+      expect(copy.structuredContent).toMatchObject({ deduplicated: false });
+      expect(text(await call('add_memory', { text: 'x', ttl_seconds: 60, expires_at: '2999-01-01T00:00:00Z' }))).toMatch(/^VALIDATION_FAILED: .*expires_at/);
+      expect(text(await call('add_memory', { text: 'x', expires_at: '2000-01-01T00:00:00Z' }))).toMatch(/^VALIDATION_FAILED: .*future/);
+
+      const ids = (r: ToolResult) => ((r.structuredContent!.results as { memory_id: string }[] | undefined) ?? []).map((h) => h.memory_id);
+      expect(ids(await call('search_memories', { query: 'where does the pet sleep?', k: 1, filters: { metadata: { topic: 'pets' } } }))).toEqual([kept.structuredContent!.memory_id]);
+      expect(ids(await call('search_memories', { query: 'where does the pet sleep?', filters: { created_after: '2999-01-01T00:00:00Z' } }))).toEqual([]);
+      expect(ids(await call('search_memories', { query: 'where does the pet sleep?', limit: 2 }))).toHaveLength(2);
+      const plain = await call('search_memories', { query: 'beagle basket', rerank: false });
+      expect(plain.structuredContent).toMatchObject({ reranked: false });
+      const strict = await call('search_memories', { query: 'the capital of Mongolia', min_relevance: 0.5 });
+      expect(text(strict)).toBe('No matching memories.');
+      expect(ids(await call('search_memories', { query: 'beagle basket', min_score: 0.99 }))).toEqual([]);
+      expect((await call('search_memories', { query: 'beagle', k: 1, limit: 2 })).isError).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("another user's memory is refused, and no tool takes a user id", async () => {
     const alice = await httpClient(await t.token('alice'));
     const bob = await httpClient(await t.token('bob'));
