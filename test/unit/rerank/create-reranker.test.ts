@@ -118,7 +118,9 @@ describe('createReranker', () => {
 
   it('guards the external reranker when RERANK_URL is set, ignoring the offline one', async () => {
     stub.requests = [];
-    const g = make(loadConfig(env({ RERANK_URL: stub.url, RERANK_MODEL: 'stub', RERANK_API_KEY: 'k' })).rerank, { offline });
+    // A budget no loaded machine misses (CI once took over the 500 ms default for this first request):
+    // this checks the wiring; the budget has its own test below.
+    const g = make(loadConfig(env({ RERANK_URL: stub.url, RERANK_MODEL: 'stub', RERANK_API_KEY: 'k', RERANK_TIMEOUT_MS: '10000' })).rerank, { offline });
     expect(g.name).toBe('http:stub');
     expect(await g.rerank('gamma', CANDIDATES)).toEqual({ reranked: true, scores: [0, 1] });
     expect(stub.requests[0]?.authorization).toBe('Bearer k');
