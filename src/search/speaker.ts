@@ -1,4 +1,4 @@
-import { fold } from './keyword/words.js';
+import { containsWord, fold } from './keyword/words.js';
 
 /**
  * Who said a memory, when its text says so: a transcript turn stored as "<Name>: <what they said>"
@@ -16,17 +16,10 @@ export function speakerOf(text: string): string | undefined {
   return fold(m[1]!);
 }
 
-const WORD_CHAR = /[\p{L}\p{N}]/u;
-
 /**
  * Whether the folded query names `speaker` as a whole word ("What does Melanie like?", "Melanie's
  * kids"): not inside a longer word.
  */
 export function namesSpeaker(foldedQuery: string, speaker: string): boolean {
-  for (let at = foldedQuery.indexOf(speaker); at !== -1; at = foldedQuery.indexOf(speaker, at + 1)) {
-    const before = at > 0 ? foldedQuery[at - 1]! : '';
-    const after = foldedQuery[at + speaker.length] ?? '';
-    if (!WORD_CHAR.test(before) && !WORD_CHAR.test(after)) return true;
-  }
-  return false;
+  return containsWord(foldedQuery, speaker);
 }

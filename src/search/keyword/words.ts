@@ -99,3 +99,25 @@ function wordOf(pieces: string[]): Word {
   const text = pieces.map((p) => fold(p).replace(DIGIT_GROUP, '')).join('-');
   return { text, kind: CJK.test(text) ? 'cjk' : 'word' };
 }
+
+const WHOLE_WORD_CHAR = /^[\p{L}\p{N}]$/u;
+
+/**
+ * Whether `word` occurs in `hay` as a whole word: not preceded or followed by a letter or digit. A search for the few wanted words instead of
+ * splitting every candidate into words: the Unicode word regex over 30 texts cost about 0.4 ms a query.
+ */
+export function containsWord(hay: string, word: string): boolean {
+  for (let at = hay.indexOf(word); at !== -1; at = hay.indexOf(word, at + 1)) {
+    const end = at + word.length;
+    const after = hay.codePointAt(end);
+    if (after !== undefined && WHOLE_WORD_CHAR.test(String.fromCodePoint(after))) continue;
+    if (at > 0) {
+      // The code point ending just before `at` (a low surrogate belongs to the pair before it).
+      const low = hay.charCodeAt(at - 1);
+      const before = low >= 0xdc00 && low <= 0xdfff && at > 1 ? hay.codePointAt(at - 2)! : low;
+      if (WHOLE_WORD_CHAR.test(String.fromCodePoint(before))) continue;
+    }
+    return true;
+  }
+  return false;
+}
