@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -33,6 +34,8 @@ const CITUS_FILES = [
 ].map((f) => `test/integration/${f}.test.ts`);
 
 export default defineConfig({
+  // The adapters under clients/ import the TypeScript client by its package name; here, its source.
+  resolve: { alias: { '@engram/client': fileURLToPath(new URL('./clients/typescript/src/index.ts', import.meta.url)) } },
   test: {
     testTimeout: 60_000,
     hookTimeout: 120_000,
