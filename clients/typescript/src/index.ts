@@ -1,32 +1,37 @@
-export { EngramClient } from './client.js';
+export { EngramClient, type EngramClientOptions } from './client.js';
 export type {
   AddOptions,
+  AddResult,
   BatchItem,
-  BatchRequest,
-  BatchResponse,
-  EngramClientOptions,
+  BatchItemResult,
+  BatchResult,
+  CallOptions,
   EntitiesRequest,
-  EntitiesResponse,
+  EntitiesResult,
   EntityLookup,
-  EraseResponse,
+  EntityRelationship,
+  EntityType,
+  EraseResult,
+  Expiry,
   ExportedMemory,
-  IndexRequest,
-  IndexResponse,
+  Instant,
   ListOptions,
   Memory,
   MemoryPage,
-  MemoryUpdate,
   MemorySummary,
-  QueryRequest,
-  QueryResponse,
+  MemoryUpdate,
+  Metadata,
+  NewMemory,
+  PageOptions,
   SearchFilters,
   SearchOptions,
   SearchResult,
+  SearchScores,
   SummarizeRequest,
-  SummarizeResponse,
-  UpdateRequest,
+  SummarizeResult,
+  SummarySource,
+  SummaryStyle,
   UserOptions,
-} from './client.js';
+} from './types.js';
 export { EngramError } from './errors.js';
-export type { CallOptions, FetchLike } from './transport.js';
-export type { components, operations, paths } from './openapi.js';
+export type { FetchLike } from './transport.js';

@@ -1,4 +1,5 @@
 import { EngramError } from './errors.js';
+import type { CallOptions } from './types.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -13,11 +14,6 @@ export interface TransportOptions {
   maxRetryDelayMs: number;
 }
 
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Overrides the client's timeout for this call. */
-  timeoutMs?: number;
-}
 
 const RETRY_STATUS = new Set([429, 503]);
 /**
