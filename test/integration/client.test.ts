@@ -154,6 +154,11 @@ describe(`TypeScript client (${backend()})`, () => {
     expect((await fay.search('Berlin', { k: 1 }))[0]).toMatchObject({ memoryId: m.memoryId, text: 'Fay lives in Berlin.' });
     expect(await fay.update(m.memoryId, { source: 'chat', expiresAt: null })).toMatchObject({ source: 'chat', expiresAt: null, text: 'Fay lives in Berlin.' });
 
+    const soon = await fay.update(m.memoryId, { ttlSeconds: 60 });
+    expect(Date.parse(soon.expiresAt ?? '')).toBeLessThanOrEqual(Date.now() + 61_000);
+    expect(Date.parse(soon.expiresAt ?? '')).toBeGreaterThan(Date.now());
+    expect(await fay.update(m.memoryId, { expiresAt: null })).toMatchObject({ expiresAt: null });
+
     const duplicate = await fay.update(other.memoryId, { text: 'Fay lives in Berlin.' }).catch((e: unknown) => e);
     expect(duplicate).toMatchObject({ name: 'EngramError', status: 409, code: 'DUPLICATE_MEMORY', memoryId: m.memoryId });
     const bob = new EngramClient({ baseUrl, token: await t.token('bob'), userId: 'bob' });
