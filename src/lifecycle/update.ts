@@ -15,6 +15,7 @@ import { lockTenant } from '../store/tenant-lock.js';
 import { updateRepository as repo, type MemoryChange } from '../store/update-repository.js';
 import { contentHash } from './content-hash.js';
 import { resolveExpiry } from './expiry.js';
+import { recordTextChange } from './history.js';
 
 /**
  * What an update changes. Absent fields stay as they are; at least one must be given.
@@ -127,6 +128,8 @@ export class UpdateService {
           chunkCount: chunks.length,
           contentHash: hash,
         };
+        const oldText = open(dek, current.textCiphertext, fieldAad(userHash, 'memories', memoryId, 'text')).toString('utf8');
+        await recordTextChange(tx, dek, userHash, memoryId, oldText, text);
       } else {
         text = open(dek, current.textCiphertext, fieldAad(userHash, 'memories', memoryId, 'text')).toString('utf8');
         chunkIds = await repo.chunkIds(tx, userHash, memoryId);

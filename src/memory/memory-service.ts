@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AppError } from '../errors/app-error.js';
 import { Errors } from '../errors/app-error.js';
 import { fieldAad, open } from '../crypto/envelope.js';
@@ -7,7 +8,8 @@ import type { LifecycleOptions } from '../lifecycle/options.js';
 import type { KeywordIndex } from '../search/keyword/keyword-index.js';
 import type { Queryable } from '../store/database.js';
 import { keyRepository } from '../store/key-repository.js';
-import { memoryRepository, type MemoryRow } from '../store/memory-repository.js';
+import { historyRepository } from '../store/history-repository.js';
+import { memoryRepository, type MemoryRow, type SearchFilters } from '../store/memory-repository.js';
 import { lockTenant, type TenantLockMode } from '../store/tenant-lock.js';
 import { embedTexts } from './embed-texts.js';
 import { prepareMemory, writeMemory, type IndexInput, type IndexResult } from './ingest.js';
@@ -110,7 +112,7 @@ export class MemoryService {
   /** A page of memories, newest first, and the cursor of the next page (undefined at the end). */
   async list(
     userId: string,
-    options: { limit?: number; cursor?: string } = {},
+    options: { limit?: number; cursor?: string; filters?: SearchFilters; offset?: number } = {},
   ): Promise<{ memories: MemorySummary[]; nextCursor?: string }> {
     const limit = options.limit ?? Limits.pageDefault;
     if (!Number.isInteger(limit) || limit < 1 || limit > Limits.pageMax) {
@@ -119,7 +121,7 @@ export class MemoryService {
     const after = options.cursor ? decodeCursor(options.cursor) : undefined;
     const userHash = this.deps.hashUser(userId);
     return this.inTenant(userHash, 'shared', async (tx) => {
-      const rows = await memoryRepository.list(tx, userHash, limit, after);
+      const rows = await memoryRepository.list(tx, userHash, limit, after, { filters: options.filters, offset: options.offset });
       if (rows.length === 0) return { memories: [] };
       const dek = await this.requireKey(tx, userHash);
       const memories = rows.map((row) => this.openMemory(dek, userHash, row));
@@ -128,10 +130,21 @@ export class MemoryService {
     });
   }
 
+  /** How many live memories the user has (that match `filters`). */
+  async count(userId: string, filters?: SearchFilters): Promise<number> {
+    const userHash = this.deps.hashUser(userId);
+    return this.inTenant(userHash, 'shared', (tx) => memoryRepository.count(tx, userHash, filters));
+  }
+
   async delete(userId: string, memoryId: string): Promise<void> {
     assertMemoryId(memoryId);
     const userHash = this.deps.hashUser(userId);
-    const deleted = await this.inTenant(userHash, 'shared', (tx) => memoryRepository.delete(tx, userHash, memoryId));
+    const deleted = await this.inTenant(userHash, 'shared', async (tx) => {
+      const gone = await memoryRepository.delete(tx, userHash, memoryId);
+      // The history keeps that it was deleted, and forgets the texts it had (store/history-repository.ts).
+      if (gone) await historyRepository.recordDelete(tx, userHash, { id: randomUUID(), memoryId, addedAt: gone.createdAt });
+      return gone;
+    });
     if (!deleted) throw Errors.notFound('memory');
   }
 
@@ -144,6 +157,7 @@ export class MemoryService {
     const userHash = this.deps.hashUser(userId);
     return this.inTenant(userHash, 'exclusive', async (tx) => {
       const keyDestroyed = await keyRepository.destroy(tx, userHash);
+      await historyRepository.deleteAll(tx, userHash);
       return { keyDestroyed, memoriesDeleted: await memoryRepository.deleteAll(tx, userHash) };
     });
   }

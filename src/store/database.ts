@@ -68,5 +68,6 @@ export const TENANT_TABLES = [
   'entity_relationships',
   'keyword_docs',
   'keyword_postings',
+  'memory_history',
 ] as const;
 

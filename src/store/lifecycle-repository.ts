@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { HISTORY_OF_GONE } from './history-repository.js';
 import { mentionedEntities, pruneEntities } from './entity-prune.js';
 import { live } from './memory-repository.js';
 
@@ -40,7 +41,7 @@ export const lifecycleRepository = {
    */
   async deleteIfExpired(tx: Queryable, userHash: string, id: string): Promise<boolean> {
     const { rows } = await tx.query<{ n: number; entities: string[] }>(
-      `WITH gone AS (DELETE FROM memories WHERE user_hash = $1 AND id = $2 AND NOT ${live()} RETURNING id)
+      `WITH gone AS (DELETE FROM memories WHERE user_hash = $1 AND id = $2 AND NOT ${live()} RETURNING id), ${HISTORY_OF_GONE}
        SELECT (SELECT count(*) FROM gone)::int AS n, ${mentionedEntities('SELECT id FROM gone')} AS entities`,
       [userHash, id],
     );
@@ -60,7 +61,8 @@ export const lifecycleRepository = {
            SELECT id FROM memories
             WHERE user_hash = $1 AND expires_at <= now()
             ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-         RETURNING id)
+         RETURNING id),
+       ${HISTORY_OF_GONE}
        SELECT (SELECT count(*) FROM gone)::int AS n, ${mentionedEntities('SELECT id FROM gone')} AS entities`,
       [userHash, limit],
     );

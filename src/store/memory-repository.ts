@@ -145,30 +145,42 @@ export const memoryRepository = {
     userHash: string,
     limit: number,
     after?: { createdAt: Date; id: string },
+    /** Only the memories that match these (the search filters); `offset` rows skipped (mem0's page numbers). */
+    options: { filters?: SearchFilters; offset?: number } = {},
   ): Promise<MemoryRow[]> {
     const params: unknown[] = [userHash, limit];
-    let where = `user_hash = $1 AND ${live()}`;
-    if (after) {
-      params.push(after.createdAt, after.id);
-      where += ' AND (created_at, id) < ($3, $4)';
-    }
+    const where = ['user_hash = $1', ...filterConditions(options.filters ?? {}, params)];
+    if (after) where.push(`(created_at, id) < ($${params.push(after.createdAt)}, $${params.push(after.id)})`);
+    const offset = options.offset ? ` OFFSET $${params.push(options.offset)}` : '';
     const { rows } = await tx.query<DbMemory>(
       `SELECT ${MEMORY_COLUMNS}
-         FROM memories WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $2`,
+         FROM memories WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $2${offset}`,
       params,
     );
     return rows.map(toMemory);
   },
 
-  /** Deletes the memory: chunks, keyword entries and mentions by cascade, then what only it supported. */
-  async delete(tx: Queryable, userHash: string, id: string): Promise<boolean> {
-    const { rows } = await tx.query<{ n: number; entities: string[] }>(
-      `WITH gone AS (DELETE FROM memories WHERE user_hash = $1 AND id = $2 RETURNING id)
-       SELECT (SELECT count(*) FROM gone)::int AS n, ${mentionedEntities('SELECT id FROM gone')} AS entities`,
+  /**
+   * Deletes the memory: chunks, keyword entries and mentions by cascade, then what only it supported.
+   * Returns when the deleted memory was created, or undefined when there was none.
+   */
+  async delete(tx: Queryable, userHash: string, id: string): Promise<{ createdAt: Date } | undefined> {
+    const { rows } = await tx.query<{ created_at: Date | null; entities: string[] }>(
+      `WITH gone AS (DELETE FROM memories WHERE user_hash = $1 AND id = $2 RETURNING id, created_at)
+       SELECT (SELECT created_at FROM gone) AS created_at, ${mentionedEntities('SELECT id FROM gone')} AS entities`,
       [userHash, id],
     );
     await pruneEntities(tx, userHash, rows[0]!.entities);
-    return rows[0]!.n > 0;
+    const createdAt = rows[0]!.created_at;
+    return createdAt ? { createdAt } : undefined;
+  },
+
+  /** How many live memories the user has that match `filters`. */
+  async count(tx: Queryable, userHash: string, filters: SearchFilters = {}): Promise<number> {
+    const params: unknown[] = [userHash];
+    const where = ['user_hash = $1', ...filterConditions(filters, params)].join(' AND ');
+    const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM memories WHERE ${where}`, params);
+    return rows[0]!.n;
   },
 
   /** Memories first, chunks by the cascade: the same row-lock order as a single delete. */

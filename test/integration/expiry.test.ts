@@ -230,6 +230,15 @@ describe(`memory expiry (${backend()})`, () => {
         mentions: await rows(`SELECT count(*)::int AS n FROM entity_mentions WHERE memory_id = $1`, [id]),
         relationships: await rows(`SELECT count(*)::int AS n FROM entity_relationships WHERE memory_id = $1`, [id]),
       });
+      // A memory with a history (its text corrected twice), expired too: its history goes with it.
+      const corrected = await index(user, { text: `The spare key is under the blue pot ${rare('pot')}.` });
+      for (const text of [`The spare key is under the red pot ${rare('red')}.`, `The spare key is with the neighbour ${rare('nb')}.`]) {
+        const res = await t.app.inject({ method: 'PATCH', url: `/api/v1/memory/${corrected.memory_id}`, headers: await auth(user), payload: { user_id: user, text } });
+        expect(res.statusCode, res.body).toBe(200);
+      }
+      const historyOf = () => rows(`SELECT count(*)::int AS n FROM memory_history WHERE memory_id = $1`, [corrected.memory_id]);
+      expect(await historyOf()).toBe(2);
+      await setExpiry(corrected.memory_id, '-1 millisecond');
       const before = await counts();
       for (const [table, n] of Object.entries(before)) expect(n, table).toBeGreaterThan(0);
       const entitiesBefore = await rows(`SELECT count(*)::int AS n FROM entities`);
@@ -241,6 +250,7 @@ describe(`memory expiry (${backend()})`, () => {
       );
       expect(await sweeper.sweepOnce()).toBeGreaterThanOrEqual(1);
       for (const [table, n] of Object.entries(await counts())) expect(n, table).toBe(0);
+      expect(await historyOf()).toBe(0);
       expect(await rows(`SELECT count(*)::int AS n FROM entities`)).toBeLessThan(entitiesBefore); // Ottoline Brack, Reykjavik
       expect((await get(user, '/entities?name=Caroline%20Fennimore')).statusCode).toBe(200);
       expect((await get(user, `/${live.memory_id}`)).statusCode).toBe(200);
