@@ -15,6 +15,9 @@ import { openapiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
 import { healthRoutes } from './http/routes/health.js';
 import { mcpRoutes } from './http/routes/mcp.js';
+import { mem0Routes } from './http/routes/mem0/index.js';
+import { readHistory } from './lifecycle/history.js';
+import { createFactExtractor } from './memory/facts.js';
 import { metricsRoute } from './http/routes/metrics.js';
 import { memoryRoutes } from './http/routes/memory/index.js';
 import { validatorCompiler } from './http/validation.js';
@@ -189,6 +192,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     updates,
   });
   await app.register(mcpRoutes, { verifier, version: VERSION });
+  if (config.mem0Compat) {
+    await app.register(mem0Routes, {
+      memory,
+      updates,
+      verifier,
+      history: (userId, memoryId) => readHistory({ db: database, dataKeys, hashUser }, userId, memoryId),
+      facts: summarizer.llm && config.llm ? createFactExtractor(summarizer.llm, config.llm.maxInputChars) : undefined,
+    });
+  }
   // Built here, started by the server (server.ts): tests and tools that build an app sweep nothing.
   const sweeper = new ExpirySweeper(
     {

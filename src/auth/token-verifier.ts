@@ -347,10 +347,11 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
 // ---------------------------------------------------------------------------------------------------
 
 /** Extracts `<t>` from `Authorization: Bearer <t>` (scheme case-insensitive); 401 when missing/malformed. */
-export function parseBearer(header: string | undefined): string {
+export function parseBearer(header: string | undefined, schemes: readonly string[] = ['Bearer']): string {
   if (typeof header !== 'string') throw Errors.unauthenticated();
-  const match = /^Bearer[ \t]+(\S+)$/i.exec(header.trim());
-  const token = match?.[1];
+  const match = /^(\S+)[ \t]+(\S+)$/.exec(header.trim());
+  if (!match || !schemes.some((s) => s.toLowerCase() === match[1]!.toLowerCase())) throw Errors.unauthenticated();
+  const token = match[2];
   if (!token) throw Errors.unauthenticated();
   return token;
 }

@@ -146,6 +146,10 @@ export const ConfigSchema = z
     // (off by default: it costs more than 20% of ingest throughput, see docs/BENCHMARKS.md).
     ENTITIES_ON_INGEST: bool.default(false),
 
+    // mem0's client API (src/http/routes/mem0/): /v1/…, /v3/… for mem0ai's MemoryClient with `host`
+    // set to this service. Same tokens, tenant rules, limits and encryption as /api/v1/memory.
+    MEM0_COMPAT: bool.default(true),
+
     // Summaries (src/summarize/): the optional LLM method, any OpenAI-compatible chat-completions
     // endpoint. Unset LLM_URL: summaries are extractive only (offline). See docs/SECURITY.md.
     LLM_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
@@ -304,6 +308,8 @@ export const ConfigSchema = z
       shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     },
     entities: { onIngest: c.ENTITIES_ON_INGEST },
+    /** The mem0-compatible routes are served. */
+    mem0Compat: c.MEM0_COMPAT,
     expiry: {
       /** Lifetime of a memory indexed without expires_at / ttl_seconds; undefined: never expires. */
       defaultTtlSeconds: c.MEMORY_DEFAULT_TTL_SECONDS,

@@ -9,6 +9,7 @@ export const ErrorCode = {
   CrossTenant: 'CROSS_TENANT',
   NotFound: 'NOT_FOUND',
   MethodNotAllowed: 'METHOD_NOT_ALLOWED',
+  NotSupported: 'NOT_SUPPORTED',
   DuplicateMemory: 'DUPLICATE_MEMORY',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
@@ -31,6 +32,7 @@ const STATUS: Record<ErrorCode, number> = {
   CROSS_TENANT: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  NOT_SUPPORTED: 400,
   DUPLICATE_MEMORY: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -80,6 +82,8 @@ export const Errors = {
   forbidden: (detail: string) => new AppError(ErrorCode.Forbidden, detail),
   crossTenant: () =>
     new AppError(ErrorCode.CrossTenant, 'the token may not act for this user_id (needs the memory:relay scope)'),
+  /** A feature of a compatible API (mem0's) that Engram does not offer; the detail names it. */
+  notSupported: (detail: string) => new AppError(ErrorCode.NotSupported, detail),
   notFound: (what: string) => new AppError(ErrorCode.NotFound, `${what} not found`),
   /** The user already has a live memory with this text (an update would make two). */
   duplicateMemory: (existingId: string) =>

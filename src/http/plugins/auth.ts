@@ -31,13 +31,13 @@ export function actingUser(request: FastifyRequest, scope: Scope, userId: string
  * document: each of those routes gets the bearer security requirement.
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, opts: { verifier: TokenVerifier }) => {
+  async (app: FastifyInstance, opts: { verifier: TokenVerifier; /** Authorization schemes taken (default Bearer; mem0's client sends Token). */ schemes?: string[] }) => {
     app.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, security: [{ [BEARER_AUTH]: [] }] };
     });
     app.decorateRequest('principal', undefined);
     app.addHook('onRequest', async (request) => {
-      request.principal = await opts.verifier.verify(parseBearer(request.headers.authorization));
+      request.principal = await opts.verifier.verify(parseBearer(request.headers.authorization, opts.schemes));
     });
   },
   { name: 'engram-auth', fastify: '5.x' },

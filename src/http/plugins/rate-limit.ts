@@ -14,6 +14,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Units of the route class's budget a request costs (a batch: its items); absent: one. */
     rateLimitCost?: (request: FastifyRequest) => number;
+    /** The budget a route draws on when its URL does not say (the mem0-compatible routes); absent: routeClass(). */
+    rateLimitClass?: RouteClass;
   }
 }
 
@@ -70,7 +72,8 @@ function failurePolicyStore(
   };
 }
 
-const classOf = (request: FastifyRequest): RouteClass => routeClass(request.method, request.routeOptions.url ?? request.url);
+const classOf = (request: FastifyRequest): RouteClass =>
+  request.routeOptions.config.rateLimitClass ?? routeClass(request.method, request.routeOptions.url ?? request.url);
 
 /**
  * Per-user, per-route-class rate limits with @fastify/rate-limit. Registered on the root before the
