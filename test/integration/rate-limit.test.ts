@@ -181,6 +181,25 @@ if (heavy) {
       expect(header(query, 'x-ratelimit-remaining')).toBe('299');
     });
 
+    it("the mem0-compatible routes draw on the same budgets: a get, the users list and a page are reads; an add costs one ingest unit a turn", async () => {
+      const dora = await bearer(t, 'dora');
+      const token = { authorization: dora.authorization.replace(/^Bearer/, 'Token') };
+      for (let i = 0; i < 4; i++) expect((await get(t, dora)).statusCode).toBe(200);
+      const users = await t.app.inject({ method: 'GET', url: '/v1/entities/', headers: token });
+      expect(users.statusCode, users.body).toBe(200);
+      expect(header(users, 'x-ratelimit-remaining')).toBe('0');
+      expectRateLimited(await t.app.inject({ method: 'GET', url: `/v1/memories/${randomUUID()}/`, headers: token }));
+      expectRateLimited(await t.app.inject({ method: 'POST', url: '/v3/memories/', headers: token, payload: {} }));
+      const turns = [{ role: 'user', content: 'Dora likes kites.' }, { role: 'user', content: 'Dora lives by the sea.' }, { role: 'assistant', content: 'Nice!' }];
+      const add = await t.app.inject({ method: 'POST', url: '/v3/memories/add/', headers: token, payload: { messages: turns, infer: false } });
+      expect(add.statusCode, add.body).toBe(200);
+      const budget = Number(header(add, 'x-ratelimit-limit'));
+      expect(header(add, 'x-ratelimit-remaining')).toBe(String(budget - 3));
+      const search = await t.app.inject({ method: 'POST', url: '/v3/memories/search/', headers: token, payload: { query: 'kites' } });
+      expect(search.statusCode, search.body).toBe(200);
+      expect(header(search, 'x-ratelimit-remaining')).toBe('299');
+    });
+
     it('two app instances on one Redis share the budget', async () => {
       const shared = { RATE_LIMIT_KEY_PREFIX: `${RUN}shared-${randomUUID()}:`, ENGRAM_HASH_KEY: randomBytes(32).toString('base64') };
       const a = await app({ ...shared, RATE_LIMIT_READ_PER_MIN: '10' });

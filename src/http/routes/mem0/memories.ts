@@ -29,6 +29,12 @@ function turnsOf(messages: unknown): Turn[] {
   });
 }
 
+/** What the rate limiter charges: one ingest unit per turn of a well-formed add (as the batch route), else one. */
+const turnsCost = (request: FastifyRequest) => {
+  const messages = (request.body as { messages?: unknown } | undefined)?.messages;
+  return Array.isArray(messages) && messages.length >= 1 && messages.length <= Limits.batchItems ? messages.length : 1;
+};
+
 const userOf = (request: FastifyRequest, scope: Scope, given: unknown) => {
   if (given !== undefined && typeof given !== 'string') throw Errors.validation('user_id must be a string');
   return actingUser(request, scope, given);
@@ -36,7 +42,7 @@ const userOf = (request: FastifyRequest, scope: Scope, given: unknown) => {
 
 export function memoriesRoutes(app: FastifyInstance, { memory, facts }: Mem0RoutesOptions) {
   // add: the turns in order (role and name in metadata); with infer and an LLM, the facts it extracts.
-  app.post('/v3/memories/add/', { schema: hide, config: { rateLimitClass: 'ingest', rateLimitCost: () => 1 } }, async (request) => {
+  app.post('/v3/memories/add/', { schema: hide, config: { rateLimitClass: 'ingest', rateLimitCost: turnsCost } }, async (request) => {
     const body = request.body as Body;
     checkFields(body, 'body', {
       supported: ['messages', 'user_id', ...SCOPE_KEYS, 'metadata', 'infer', 'timestamp', 'expiration_date'],
