@@ -31,23 +31,29 @@ describe(`@engram/client from its npm tarball (${backend()})`, () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'engram-client-pack-'));
-    // Packed from a copy: the two vitest projects run this file at once, and packing rebuilds dist/.
-    // The copy finds the server's TypeScript (the package's build step would otherwise install its own).
-    const source = join(work, 'client');
-    cpSync(clientDir, source, { recursive: true, filter: (path) => !/[/\\](dist|node_modules)$/.test(path) });
-    mkdirSync(join(source, 'node_modules'));
-    symlinkSync(join(repo, 'node_modules/typescript'), join(source, 'node_modules/typescript'), 'dir');
-    const { stdout } = await npm(['pack', '--json', '--pack-destination', work], source);
-    packed = (JSON.parse(stdout) as (typeof packed)[])[0]!;
-
     app = join(work, 'app');
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'empty-app', version: '1.0.0', private: true, type: 'module' }));
-    await npm(['install', '--offline', join(work, packed.filename)], app);
+    // The service starts while npm packs and installs.
+    await Promise.all([
+      (async () => {
+        t = await createTestApp();
+        await t.app.listen({ host: '127.0.0.1', port: 0 });
+        baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+      })(),
+      (async () => {
+        // Packed from a copy: the two vitest projects run this file at once, and packing rebuilds dist/.
+        // The copy finds the server's TypeScript (the package's build step would otherwise install its own).
+        const source = join(work, 'client');
+        cpSync(clientDir, source, { recursive: true, filter: (path) => !/[/\\](dist|node_modules)$/.test(path) });
+        mkdirSync(join(source, 'node_modules'));
+        symlinkSync(join(repo, 'node_modules/typescript'), join(source, 'node_modules/typescript'), 'dir');
+        const { stdout } = await npm(['pack', '--json', '--pack-destination', work], source);
+        packed = (JSON.parse(stdout) as (typeof packed)[])[0]!;
 
-    t = await createTestApp();
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+        mkdirSync(app);
+        writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'empty-app', version: '1.0.0', private: true, type: 'module' }));
+        await npm(['install', '--offline', join(work, packed.filename)], app);
+      })(),
+    ]);
   }, 180_000);
 
   afterAll(async () => {

@@ -38,7 +38,7 @@ describe(`TypeScript client (${backend()})`, () => {
     baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
     alice = new EngramClient({ baseUrl, token: await t.token('alice'), userId: 'alice' });
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('add, search, get, list, export, delete', async () => {
     const added = await alice.add('Alice keeps bees on her rooftop in Lisbon.', { source: 'chat', metadata: { topic: 'hobby' } });

@@ -8,6 +8,8 @@
  * given, key for key — its keys are never renamed.
  */
 
+import type { operations } from './openapi.js';
+
 /** A memory's metadata: a JSON object, at most 10 KiB and 5 levels deep, stored unencrypted (filterable). */
 export type Metadata = Record<string, unknown>;
 
@@ -259,7 +261,11 @@ export interface SummarizeResult {
   truncated: boolean;
 }
 
-export type EntityType = 'person' | 'organization' | 'place' | 'date' | 'money' | 'quantity' | 'email' | 'url' | 'event' | 'product';
+/**
+ * What an entity is: 'person', 'organization', 'place', 'date', 'money', 'quantity', 'email', 'url',
+ * 'event', 'product', … — the service's list, taken from its OpenAPI document (it grows).
+ */
+export type EntityType = operations['getEntity']['responses'][200]['content']['application/json']['entity']['type'];
 
 /** Give exactly one of `text` and `memoryIds`. */
 export interface EntitiesRequest {
