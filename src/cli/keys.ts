@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/schema.js';
-import { DataKeys } from '../crypto/data-keys.js';
-import { keyStatus, rotateKeys } from '../keys/key-rotation.js';
-import { resealLegacyChunks } from '../memory/chunk-reseal.js';
 import type { Queryable } from '../store/database.js';
-import { keyRepository } from '../store/key-repository.js';
-import { openForMaintenance, withMaintenance } from '../store/open.js';
+
+// The modules a command needs are loaded when it runs: `engram token` and `--help` start in a fraction of the time.
+const store = () => import('../store/open.js');
+const keyModules = async () => ({
+  ...(await import('../keys/key-rotation.js')),
+  ...(await import('../crypto/data-keys.js')),
+  ...(await import('../store/key-repository.js')),
+  ...(await import('../memory/chunk-reseal.js')),
+});
 
 const positiveInt = (value: string) => {
   const n = Number(value);
@@ -22,6 +26,8 @@ export function registerKeyCommands(program: Command, config: () => Config) {
     .description('how many data keys each KEK version wraps, which versions can be removed from ENGRAM_KEK')
     .action(async () => {
       const cfg = config();
+      const { openForMaintenance, withMaintenance } = await store();
+      const { keyStatus } = await keyModules();
       const db = await openForMaintenance(cfg.database);
       try {
         const status = await withMaintenance(cfg.database, db, (maintenance) => keyStatus({ maintenance, kek: cfg.keys.kek }));
@@ -48,6 +54,8 @@ export function registerKeyCommands(program: Command, config: () => Config) {
     .option('--batch-size <n>', 'keys re-wrapped per transaction', positiveInt, 100)
     .action(async (opts: { batchSize: number }) => {
       const cfg = config();
+      const { openForMaintenance, withMaintenance } = await store();
+      const { DataKeys, keyRepository, rotateKeys } = await keyModules();
       const db = await openForMaintenance(cfg.database);
       const started = performance.now();
       try {
@@ -72,6 +80,8 @@ export function registerKeyCommands(program: Command, config: () => Config) {
 
 /** After `engram migrate`: re-seal chunks still under the old AAD. */
 export async function resealAfterMigrate(cfg: Config, log: (m: string) => void) {
+  const { openForMaintenance, withMaintenance } = await store();
+  const { DataKeys, keyRepository, resealLegacyChunks } = await keyModules();
   const db = await openForMaintenance(cfg.database);
   try {
     const dataKeys = new DataKeys<Queryable>(cfg.keys.kek, keyRepository);

@@ -5,19 +5,13 @@ import { decodeJwt } from 'jose';
 import { Scope, isValidSubject, signToken } from '../auth/token-verifier.js';
 import { ConfigError, findSigningSecret, loadConfig } from '../config/load.js';
 import { ENVIRONMENT_VARIABLES, type Config } from '../config/schema.js';
-import { createEmbedder } from '../embed/create-embedder.js';
-import { startServer } from '../server.js';
-import { assertDataDirFree } from '../store/data-dir-lock.js';
-import { reindexCommand } from './reindex.js';
-import { migrateDatabase } from '../store/open.js';
-import { formatResults, verify } from '../verify/verify.js';
 import { VERSION } from '../version.js';
-import { fetchApi } from '../mcp/api.js';
-import { createMcpServer } from '../mcp/tools.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { registerKeyCommands, resealAfterMigrate } from './keys.js';
-import { countLines, formatSummary, ImportError, openInput, runImport } from './import.js';
+import { busyPortMessage } from './port-check.js';
 import { Limits } from '../memory/limits.js';
+
+// What a command needs beyond the parser is imported when it runs: `engram token` and `--help` load no
+// server, database driver, model or MCP SDK (under tsx that was most of a 7 s start).
 
 /** Loads the configuration, printing warnings to stderr; a bad configuration ends the process. */
 function config(warnings?: string[]): Config {
@@ -35,6 +29,7 @@ function config(warnings?: string[]): Config {
 /** A data directory held by another process is refused before the model loads (seconds saved). */
 async function refuseLockedDataDir(cfg: Config): Promise<void> {
   if (cfg.database.kind === 'pglite' && !cfg.database.dataDir.startsWith('memory://')) {
+    const { assertDataDirFree } = await import('../store/data-dir-lock.js');
     await assertDataDirFree(cfg.database.dataDir);
   }
 }
@@ -67,9 +62,15 @@ program
     if (opts.host !== undefined) process.env.HOST = opts.host;
     if (opts.port !== undefined) process.env.PORT = opts.port;
     if (opts.dataDir !== undefined) process.env.ENGRAM_DATA_DIR = opts.dataDir;
+    const busy = await busyPortMessage(process.env);
+    if (busy) {
+      console.error(`engram: ${busy}`);
+      process.exit(2);
+    }
     const warnings: string[] = [];
     const cfg = config(warnings);
     await refuseLockedDataDir(cfg);
+    const { startServer } = await import('../server.js');
     await startServer(cfg, warnings);
   });
 
@@ -79,6 +80,8 @@ program
   .action(async () => {
     const cfg = config();
     await refuseLockedDataDir(cfg);
+    const { createEmbedder } = await import('../embed/create-embedder.js');
+    const { migrateDatabase } = await import('../store/open.js');
     const embedder = createEmbedder(cfg.embeddings);
     try {
       await embedder.init();
@@ -95,6 +98,7 @@ program
   .description('build the blind keyword index of existing memories (all users with a key, or --user)')
   .option('--user <id...>', 'only these user ids')
   .action(async (opts: { user?: string[] }) => {
+    const { reindexCommand } = await import('./reindex.js');
     await reindexCommand(config(), opts.user ?? [], console.log);
   });
 
@@ -177,6 +181,9 @@ program
       console.error('engram: mcp: the token is not a JWT with a subject (sub)');
       process.exit(2);
     }
+    const { fetchApi } = await import('../mcp/api.js');
+    const { createMcpServer } = await import('../mcp/tools.js');
+    const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
     const server = createMcpServer(fetchApi(url, token), VERSION, subject);
     await server.connect(new StdioServerTransport());
     console.error(`engram mcp: serving MCP on stdio for ${url}`);
@@ -206,6 +213,7 @@ program
     }
     const statePath = typeof opts.resume === 'string' ? opts.resume : opts.resume && file !== '-' ? `${file}.import-state.json` : undefined;
     const tty = process.stderr.isTTY ? process.stderr : undefined;
+    const { countLines, formatSummary, ImportError, openInput, runImport } = await import('./import.js');
     try {
       const summary = await runImport(openInput(file), {
         url: opts.url ?? process.env.ENGRAM_URL ?? 'http://127.0.0.1:8080',
@@ -229,7 +237,10 @@ program
 
 program
   .command('verify')
-  .description("run the seed's staging checklist (Phases 4A-4G) against a live deployment; non-zero exit on a failure")
+  .description(
+    'check a live deployment: health, metrics, the expiry sweeper, dashboard and alert series, tokens, tenant isolation, rate limits, ' +
+      'Redis when the service uses it, and with --database-url the schema, RLS and an encryption tamper test; exit 1 on a failure',
+  )
   .requiredOption('--url <url>', 'the API base URL, e.g. http://127.0.0.1:8080')
   .option('--metrics-url <url>', 'where /metrics is served (default: <url>/metrics)')
   .option('--token <jwt>', 'a token to act with (its subject is used as a test user)')
@@ -238,8 +249,9 @@ program
     'HS256 secret to sign tokens for two throwaway users (default: JWT_SECRET, JWT_SECRET_FILE, or the embedded secrets file; JWT_ISSUER/JWT_AUDIENCE are put in the tokens)',
   )
   .option('--database-url <url>', 'PostgreSQL URL (superuser or BYPASSRLS login) for the schema checks and the tamper test')
-  .option('--redis-url <url>', 'Redis URL to check')
+  .option('--redis-url <url>', "the Redis the service should use for its rate limits: checked to answer, and that the service's /readyz uses one")
   .action(async (opts: { url: string; metricsUrl?: string; token?: string; jwtSecret?: string; databaseUrl?: string; redisUrl?: string }) => {
+    const { formatResults, verify } = await import('../verify/verify.js');
     const signing = opts.token && !opts.jwtSecret ? undefined : findSigningSecret(opts.jwtSecret);
     if (signing) console.log(`signing test tokens with the secret from ${signing.from}`);
     const results = await verify({

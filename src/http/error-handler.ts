@@ -47,6 +47,15 @@ function describeValidation(err: FastifyError): string {
     const where = `${err.validationContext ?? 'body'}${first!.instancePath.replaceAll('/', '.')}`;
     return `${where} has an unknown field "${extra.slice(0, 64)}"`;
   }
+  // A key that breaks a propertyNames rule (metadata keys) is named, with the rule.
+  const badName = err.validation?.find((v) => v.keyword === 'propertyNames');
+  const name = (badName?.params as { propertyName?: unknown } | undefined)?.propertyName;
+  if (badName && typeof name === 'string') {
+    const where = `${err.validationContext ?? 'body'}${badName.instancePath.replaceAll('/', '.')}`;
+    const rule = err.validation?.find((v) => v.keyword === 'pattern' && (v as { propertyName?: string }).propertyName === name);
+    const pattern = (rule?.params as { pattern?: string } | undefined)?.pattern;
+    return `${where} has an invalid key ${JSON.stringify(name.slice(0, 64))}${pattern ? `: keys must match ${pattern}` : ''}`;
+  }
   return err.message;
 }
 
@@ -70,6 +79,17 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 
   const allowedMethods = trackRouteMethods(app);
+  // A static path asked with a method only a parametric route answers (`GET /api/v1/memory/query`
+  // reaching `GET /:id`) is a method the path does not allow, not a malformed id: 405 with Allow.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!/[:*]/.test(request.routeOptions.url ?? '')) return;
+    const allowed = allowedMethods.staticOnly(request.url);
+    if (allowed.length === 0 || allowed.includes(request.method)) return;
+    return reply
+      .status(405)
+      .header('allow', allowed.join(', '))
+      .send({ code: ErrorCode.MethodNotAllowed, detail: `${request.method} is not allowed here; allowed: ${allowed.join(', ')}`, request_id: request.id });
+  });
   app.setNotFoundHandler((request, reply) => {
     const allowed = allowedMethods(request.url);
     if (allowed.length > 0) {

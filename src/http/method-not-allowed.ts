@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
  * gets 405 with `Allow` instead of a 404 that suggests the path does not exist. Call before the
  * routes are registered (it hooks onRoute); returns the lookup for the not-found handler.
  */
-export function trackRouteMethods(app: FastifyInstance): (path: string) => string[] {
+export function trackRouteMethods(app: FastifyInstance): ((path: string) => string[]) & { staticOnly: (path: string) => string[] } {
   const routes = new Map<string, { pattern: RegExp; static: boolean; methods: Set<string> }>();
   app.addHook('onRoute', (route) => {
     const url = normalise(route.url ?? route.path);
@@ -13,13 +13,17 @@ export function trackRouteMethods(app: FastifyInstance): (path: string) => strin
     for (const method of [route.method].flat()) entry.methods.add(method);
     routes.set(url, entry);
   });
-  return (path) => {
+  const lookup = (path: string, onlyStatic: boolean) => {
     const target = normalise(path.split('?')[0] ?? path);
-    const matches = [...routes.values()].filter((r) => r.pattern.test(target));
+    const matches = [...routes.values()].filter((r) => r.pattern.test(target) && (r.static || !onlyStatic));
     // As the router does: a static path (`/index`) wins over a parametric one (`/:id`).
     const chosen = matches.some((r) => r.static) ? matches.filter((r) => r.static) : matches;
     return [...new Set(chosen.flatMap((r) => [...r.methods]))].sort();
   };
+  return Object.assign((path: string) => lookup(path, false), {
+    /** The methods of the static routes at this exact path (`/query`: POST), ignoring parametric ones (`/:id`). */
+    staticOnly: (path: string) => lookup(path, true),
+  });
 }
 
 const normalise = (url: string) => (url.length > 1 ? url.replace(/\/+$/, '') : url);

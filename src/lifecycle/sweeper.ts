@@ -9,7 +9,7 @@ export interface SweeperDeps {
   db: Database;
   /** Runs fn with a maintenance runner (store/open.ts withMaintenance: PGlite's own connection, or one owner connection). */
   withMaintenance: <T>(fn: (maintenance: Maintenance) => Promise<T>) => Promise<T>;
-  metrics: Pick<Metrics, 'expiredDeleted' | 'expirySweeps'>;
+  metrics: Pick<Metrics, 'expiredDeleted' | 'expirySweeps' | 'expirySweeperFailing'>;
   log?: { info(message: string): void; warn(message: string): void };
 }
 
@@ -55,7 +55,9 @@ export class ExpirySweeper {
     if (!this.enabled || this.stopped || this.timer || this.running) return;
     // Both series from 0, so that the first failure is already an increase (MemoryExpirySweeperFailing).
     for (const outcome of ['ok', 'error']) this.deps.metrics.expirySweeps.inc({ outcome }, 0);
-    this.schedule();
+    // The first pass at once: a sweeper that cannot run (the login is not in engram_maintenance) says
+    // so at start (log, memory_expiry_sweeper_failing, engram verify), not an interval later.
+    this.schedule(0);
   }
 
   /** Stops the timer and waits for a pass in progress (it ends after its current batch). */
@@ -99,14 +101,14 @@ export class ExpirySweeper {
     }
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.options.intervalMs): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.pass().finally(() => {
         this.running = undefined;
         if (!this.stopped) this.schedule();
       });
-    }, this.options.intervalMs);
+    }, delayMs);
     // A pending pass does not keep the process alive.
     this.timer.unref();
   }
@@ -116,11 +118,13 @@ export class ExpirySweeper {
     try {
       const deleted = await this.sweepOnce();
       metrics.expirySweeps.inc({ outcome: 'ok' });
+      metrics.expirySweeperFailing.set(0);
       if (this.failing) log?.info('expiry sweeper: working again');
       this.failing = false;
       if (deleted > 0) log?.info(`expiry sweeper: deleted ${deleted} expired memor${deleted === 1 ? 'y' : 'ies'}`);
     } catch (err) {
       metrics.expirySweeps.inc({ outcome: 'error' });
+      metrics.expirySweeperFailing.set(1);
       // Said once per streak of failures, not every interval; the metric counts each one.
       if (!this.failing) log?.warn(`expiry sweeper: pass failed (${describe(err)}); expired memories stay invisible and are deleted once it works`);
       this.failing = true;

@@ -4,7 +4,7 @@
  * domain calls them, so the CLI and every route get the same 4xx.
  */
 import { Errors } from '../errors/app-error.js';
-import { Limits } from './limits.js';
+import { Limits, Patterns } from './limits.js';
 
 /** Canonical UUID text only: PostgreSQL refuses the `urn:uuid:` prefix that ajv's `uuid` format allows. */
 export const UUID_PATTERN = '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$';
@@ -57,10 +57,15 @@ const JSONB_UNSAFE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDB
  * keys and strings jsonb can hold. The walk is iterative and stops at the depth limit, so a body of
  * 5,000 nested arrays is refused without recursion; the size is measured only after that.
  */
+const METADATA_KEY = new RegExp(Patterns.metadataKey);
+
 export function assertMetadata(metadata: unknown, field = 'metadata'): asserts metadata is Record<string, unknown> {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     throw Errors.validation(`${field} must be a JSON object`);
   }
+  // The route schemas say the same (propertyNames); callers without one (the mem0 routes) rely on this.
+  const badKey = Object.keys(metadata).find((key) => !METADATA_KEY.test(key));
+  if (badKey !== undefined) throw Errors.validation(`${field} has an invalid key ${JSON.stringify(badKey.slice(0, 64))}: keys must match ${Patterns.metadataKey}`);
   const stack: Array<{ value: unknown; depth: number }> = [{ value: metadata, depth: 1 }];
   while (stack.length > 0) {
     const { value, depth } = stack.pop()!;

@@ -211,6 +211,11 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: r,
     }),
+    expirySweeperFailing: new Gauge({
+      name: 'memory_expiry_sweeper_failing',
+      help: 'Whether the last expiry sweeper pass failed (1); 0 after a pass that worked, before the first pass and while the sweeper is off',
+      registers: r,
+    }),
     dbPoolConnections: new Gauge({
       name: 'memory_db_pool_connections',
       help: 'Database pool connections by state (total, idle, waiting)',

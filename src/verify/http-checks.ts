@@ -66,8 +66,10 @@ export async function httpChecks(t: HttpTarget): Promise<CheckResult[]> {
   });
 
   let exported = new Set<string>();
+  let metricsText = '';
   await run('4C', 'metrics', async () => {
     const res = await call(t.metricsUrl);
+    metricsText = res.text;
     expectThat(res.status === 200, `${t.metricsUrl} answered ${res.status}`);
     for (const line of res.text.split('\n')) {
       if (!line || line.startsWith('#')) continue;
@@ -78,6 +80,8 @@ export async function httpChecks(t: HttpTarget): Promise<CheckResult[]> {
     expectThat(missing.length === 0, `missing series: ${missing.join(', ')}`);
     return `${exported.size} series, all ${requiredSeries().length} required present`;
   });
+
+  if (metricsText) results.push(sweeperCheck(metricsText));
 
   for (const [phase, name, file] of [
     ['4D', 'dashboard-series', 'deploy/grafana/engram-dashboard.json'],
@@ -180,4 +184,26 @@ export function hasRelayScope(token: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether the expiry sweeper of the node behind the metrics URL works: its first pass runs at start, so
+ * a login that cannot run it (not a member of engram_maintenance: DATABASE_OWNER_URL missing) shows here.
+ */
+export function sweeperCheck(metrics: string): CheckResult {
+  const value = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? NaN);
+  const ok = value(/^memory_expiry_sweeps_total\{outcome="ok"\} (\S+)$/m);
+  const errors = value(/^memory_expiry_sweeps_total\{outcome="error"\} (\S+)$/m);
+  const name = 'expiry-sweeper';
+  if (Number.isNaN(ok) && Number.isNaN(errors)) return skip('4C', name, 'the sweeper is off on this node (EXPIRY_SWEEP_INTERVAL_MS=0): another node must run it');
+  if (value(/^memory_expiry_sweeper_failing (\S+)$/m) === 1) {
+    return {
+      phase: '4C',
+      name,
+      status: 'FAIL',
+      detail: `its last pass failed (${errors} failed, ${ok} worked): expired memories are not deleted; the service log says why ("expiry sweeper: pass failed"), usually DATABASE_OWNER_URL missing or its login not a member of engram_maintenance`,
+    };
+  }
+  if (ok === 0) return skip('4C', name, 'the sweeper has not finished a pass yet');
+  return { phase: '4C', name, status: 'PASS', detail: `it works (${ok} passes, ${errors} failed)` };
 }

@@ -19,7 +19,8 @@ export interface VerifyOptions {
 }
 
 /**
- * The staging checklist of the seed report (Phases 4A–4G) as checks against a live deployment.
+ * Checks against a live deployment (the areas of check.ts: database, Redis and rate limits, metrics,
+ * dashboard, alert rules, health, security).
  * It creates two throwaway users (engram-verify-*) when it can sign tokens, and erases them at the end.
  */
 export async function verify(opts: VerifyOptions): Promise<CheckResult[]> {
@@ -57,6 +58,8 @@ export async function verify(opts: VerifyOptions): Promise<CheckResult[]> {
     results.push(skip('4A', 'database', 'no --database-url (RLS, policies, role and indexes not checked)'));
   }
 
+  // Whether the service itself uses Redis: its /readyz lists a redis check only then (REDIS_URL set).
+  const serviceRedis = await readyChecks(url).then((checks) => checks?.redis);
   if (opts.redisUrl) {
     await run('4B', 'redis', async () => {
       const redis = new Redis(opts.redisUrl!, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
@@ -65,13 +68,23 @@ export async function verify(opts: VerifyOptions): Promise<CheckResult[]> {
         await redis.connect();
         const pong = await redis.ping();
         expectThat(pong === 'PONG', `PING answered ${pong}`);
-        return 'Redis answers PING';
       } finally {
         redis.disconnect();
       }
+      expectThat(
+        serviceRedis !== undefined,
+        'Redis answers PING, but the service does not use Redis (its /readyz lists none): its rate limits are per process; set REDIS_URL on the service',
+      );
+      expectThat(serviceRedis === 'ok', `Redis answers PING here, but the service's own Redis check says: ${serviceRedis}`);
+      return 'Redis answers PING, and the service uses Redis (its /readyz: ok)';
+    });
+  } else if (serviceRedis !== undefined) {
+    await run('4B', 'redis', async () => {
+      expectThat(serviceRedis === 'ok', `the service's Redis check says: ${serviceRedis}`);
+      return "the service uses Redis and its /readyz says ok (give --redis-url to check it from here too)";
     });
   } else {
-    results.push(skip('4B', 'redis', 'no --redis-url'));
+    results.push(skip('4B', 'redis', 'the service does not use Redis (REDIS_URL unset): its rate limits are in memory, per process'));
   }
 
   results.push(...(await httpChecks({ url, metricsUrl: opts.metricsUrl ?? `${url}/metrics`, users, token: opts.token })));
@@ -128,4 +141,14 @@ export function formatResults(results: CheckResult[]): string {
   return results
     .map((r) => `${r.status.padEnd(4)}  ${`${AREAS[r.phase] ?? r.phase}: ${r.name}`.padEnd(42)}  ${r.detail}`)
     .join('\n');
+}
+
+/** The named checks of the service's /readyz, or undefined when it cannot be read (the health check reports that). */
+async function readyChecks(url: string): Promise<Record<string, string> | undefined> {
+  try {
+    const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5000) });
+    return ((await res.json()) as { checks?: Record<string, string> }).checks;
+  } catch {
+    return undefined;
+  }
 }

@@ -7,7 +7,8 @@ import { backend } from '../helpers/database.js';
 
 // Telemetry off before the client module loads (it reads the variable once, at import).
 process.env.MEM0_TELEMETRY = 'false';
-type Mem0 = typeof import('mem0ai');
+const loadMem0 = () => import('mem0ai');
+type Mem0 = Awaited<ReturnType<typeof loadMem0>>;
 
 /** A chat-completions endpoint that answers facts (or fails) for the infer path. */
 async function startFactsStub() {
@@ -58,7 +59,7 @@ describe(`mem0 client against Engram (${backend()})`, () => {
       if (!url.startsWith(host) && !url.startsWith(stub.url.replace(/\/v1$/, ''))) outside.push(url);
       return realFetch(input, init);
     };
-    mem0 = await import('mem0ai');
+    mem0 = await loadMem0();
     alice = new mem0.MemoryClient({ apiKey: await t.token('alice'), host });
     bob = new mem0.MemoryClient({ apiKey: await t.token('bob'), host });
   });

@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const REPO = resolve(import.meta.dirname, '../..');
+
+/** The modules `src/cli/main.ts` loads before any command runs: its static imports, followed through src/. */
+function staticClosure(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (!file.startsWith(REPO)) return;
+    const source = readFileSync(file, 'utf8');
+    for (const m of source.matchAll(/^import\s+(?!type\b)[^'"]*?from\s+'([^']+)';?$/gm)) {
+      const spec = m[1]!;
+      if (spec.startsWith('.')) visit(join(dirname(file), spec.replace(/\.js$/, '.ts')));
+      else seen.add(spec);
+    }
+  };
+  visit(join(REPO, entry));
+  return seen;
+}
+
+describe('engram CLI start-up', () => {
+  it('loads no server, database driver, model or MCP SDK before a command needs it (engram token took 7 s)', () => {
+    const loaded = [...staticClosure('src/cli/main.ts')].map((f) => f.replace(`${REPO}/`, ''));
+    const heavy = loaded.filter((m) =>
+      /^(src\/(server|app)\.ts|src\/(embed|store|mcp|verify|http|memory\/memory-service)\b|pg$|ioredis|fastify|@electric-sql|@energetic-ai|@modelcontextprotocol|piscina)/.test(m),
+    );
+    expect(heavy).toEqual([]);
+  });
+
+  it('secrets the README recipe writes into the checkout are ignored by git', async () => {
+    const { stdout } = await promisify(execFile)('git', ['check-ignore', '-v', 'secrets/kek', 'secrets/jwt_secret'], { cwd: REPO });
+    expect(stdout.trim().split('\n')).toHaveLength(2);
+  });
+
+  it("verify's help describes what it checks, not the seed report's phases", async () => {
+    const { stdout } = await promisify(execFile)('node', ['--import', 'tsx', 'src/cli/main.ts', 'verify', '--help'], { cwd: REPO });
+    expect(stdout).not.toMatch(/seed|4A|Phases/);
+    expect(stdout).toMatch(/expiry sweeper/);
+  });
+});
