@@ -192,6 +192,16 @@ describe(`mem0 client against Engram (${backend()})`, () => {
     await expect(alice.search('x', { categories: ['food'] })).rejects.toThrow(/categories is not supported/);
     await expect(alice.feedback({ memoryId: '00000000-0000-4000-8000-000000000000', feedback: mem0.Feedback.POSITIVE })).rejects.toThrow(/POST \/v1\/feedback\/ is not offered by Engram/);
     await expect(alice.deleteAll({ agentId: 'a1' })).rejects.toThrow(/deleteAll by agent_id is not supported/);
+    // mem0's platform routes: each a 400 naming the route (the client's ValidationError).
+    for (const call of [
+      () => alice.getWebhooks({ projectId: 'p1' }),
+      () => alice.createMemoryExport({ schema: {}, filters: { user_id: 'alice' } }),
+      () => alice.getMemoryExport({ memoryExportId: 'e1' }),
+      () => alice.getProfile({ entityId: 'alice' }),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringMatching(/NOT_SUPPORTED.*is not offered by Engram/) });
+    }
+    await expect(alice.deleteUsers({ agentId: 'a1' })).rejects.toThrow(/deleting a agent is not supported/);
     const bad = await fetch(`${host}/v3/memories/add/`, {
       method: 'POST',
       headers: { authorization: `Token ${await t.token('alice')}`, 'content-type': 'application/json' },
