@@ -1,3 +1,5 @@
+import type { EntityType } from './types.js';
+
 /**
  * Word cues the tagger uses on top of compromise's tags. They are closed-class words and generic
  * head nouns ("University", "Lake", "Festival"), never lists of names: the names themselves come
@@ -61,3 +63,39 @@ export const PERSON_AFTER = set(`
 export const DATE_MODIFIERS = set('last next this every early late mid past coming previous');
 /** Parts of the day and of the year: dates after a modifier or a day ("this morning", "Friday night"). */
 export const TIME_WORDS = set('morning afternoon evening night tonight spring summer autumn fall winter weekend weekends week month year quarter');
+
+/**
+ * Category nouns: when the text says what a name is ("a beagle called Rex", "my dog Rex", "Rex, my
+ * dog", "the city of Porto", "Acme is a startup"), the noun decides its type over every other cue.
+ * Singular nouns only, and no noun that says little ("place", "thing"); "boy"/"girl" are left out
+ * (people call their dogs that).
+ */
+const kinds = (type: EntityType, words: string) => [...set(words)].map((w) => [w, type] as const);
+export const KIND_NOUNS: ReadonlyMap<string, EntityType> = new Map<string, EntityType>([
+  ...kinds('animal', `
+    animal pet dog puppy pup doggo pooch mutt hound cat kitten kitty tabby beagle labrador poodle terrier
+    retriever spaniel bulldog husky collie dachshund corgi pug chihuahua greyhound dalmatian rottweiler
+    schnauzer shiba pitbull whippet horse pony mare stallion foal donkey mule rabbit bunny hamster gerbil
+    ferret mouse rat chinchilla hedgehog parrot parakeet budgie canary cockatiel bird goldfish fish
+    turtle tortoise snake lizard gecko iguana frog cow calf goat sheep lamb pig piglet chicken hen
+    rooster duck goose alpaca llama`),
+  ...kinds('place', `
+    city town village hamlet country nation state province region county district neighborhood neighbourhood
+    suburb capital island peninsula lake river mountain valley bay beach park`),
+  ...kinds('organization', `
+    company startup start-up firm business corporation agency charity nonprofit non-profit ngo band orchestra
+    choir school university college academy institute bank club team league brand label publisher studio
+    restaurant cafe café bakery shop store gym hospital clinic church organization organisation foundation
+    employer`),
+  ...kinds('product', 'app application game console car phone laptop software device gadget'),
+  ...kinds('event', 'festival conference concert marathon tournament parade gala fair convention hackathon'),
+  ...kinds('person', `
+    friend brother sister mom mum dad mother father son daughter wife husband cousin uncle aunt neighbor
+    neighbour roommate boyfriend girlfriend fiance fiancé fiancee fiancée grandson granddaughter grandma grandpa
+    grandmother grandfather nephew niece boss coworker colleague teacher coach doctor nurse therapist lawyer
+    chemist engineer student classmate guy man woman lady`),
+]);
+/** "the city of Porto": the category nouns a place is named after with "of". */
+export const PLACE_OF = set('city town village state province island country region county kingdom republic');
+/** Before a category noun ("a", "my", "Alice's"): the noun phrase says what the next name is. */
+export const DETERMINERS = set('a an the this that my our your his her their its');

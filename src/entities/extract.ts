@@ -179,7 +179,10 @@ function infinitive(verb: string): string {
   const key = verb.toLowerCase();
   let inf = infinitiveCache.get(key);
   if (inf === undefined) {
-    inf = (nlp(key).verbs().toInfinitive().text() || key).toLowerCase();
+    // Out of its sentence a past form can read as an adjective ("adopted"): it was tagged a verb there.
+    const doc = nlp(key);
+    doc.tag('Verb');
+    inf = (doc.verbs().toInfinitive().text() || key).toLowerCase();
     if (infinitiveCache.size < 5000) infinitiveCache.set(key, inf);
   }
   return inf;
@@ -188,7 +191,8 @@ function infinitive(verb: string): string {
 /**
  * Light coreference: mentions with the same key are one entity ("Caroline", "Caroline's"); a lone
  * first or last name joins the one full name of a person it belongs to ("Caroline" → "Caroline
- * Smith"). The type is the most frequent one; the name is the longest form seen.
+ * Smith"). The type is the most frequent one among the mentions whose sentence says what it is,
+ * else among all; the name is the longest form seen.
  */
 function resolve(found: Found[]): ExtractedEntity[] {
   const persons = [...new Set(found.filter((f) => f.mention.type === 'person' && f.key.includes(' ')).map((f) => f.key))];
@@ -205,8 +209,10 @@ function resolve(found: Found[]): ExtractedEntity[] {
     groups.set(key, [...(groups.get(key) ?? []), f]);
   }
   const scored = [...groups.entries()].map(([key, mentions]) => {
+    // What the text says a name is ("a beagle called Rex") outweighs what context suggests elsewhere.
+    const described = mentions.filter((m) => m.mention.described);
     const types = new Map<EntityType, number>();
-    for (const m of mentions) types.set(m.mention.type, (types.get(m.mention.type) ?? 0) + 1);
+    for (const m of described.length > 0 ? described : mentions) types.set(m.mention.type, (types.get(m.mention.type) ?? 0) + 1);
     const type = [...types.entries()].sort((a, b) => b[1] - a[1])[0]![0];
     const names = mentions.map((m) => displayName(m.mention.text));
     const name = names.reduce((a, b) => (b.length > a.length ? b : a));

@@ -1,8 +1,10 @@
 import nlp from 'compromise';
 import {
   DATE_MODIFIERS,
+  DETERMINERS,
   EVENT_BEFORE,
   EVENT_HEADS,
+  KIND_NOUNS,
   MOTION,
   ORG_CONTEXT,
   ORG_FIRST,
@@ -10,6 +12,7 @@ import {
   PERSON_AFTER,
   PERSON_BEFORE,
   PLACE_BEFORE,
+  PLACE_OF,
   PLACE_FIRST,
   PLACE_HEADS,
   PRODUCT_BEFORE,
@@ -40,6 +43,8 @@ export interface Mention {
   first: number;
   last: number;
   possessive: boolean;
+  /** The sentence says what it is ("a beagle called Rex"): its type outweighs guesses elsewhere. */
+  described?: boolean;
 }
 
 export interface TaggedSentence {
@@ -141,7 +146,9 @@ export function tagSentence(sentence: string): TaggedSentence {
       continue;
     }
 
-    if (!isNamey(t)) continue;
+    // A capitalised word compromise does not take for a name is one when the sentence says what it is
+    // ("Rex, my dog, …", "Misu is our cat").
+    if (!isNamey(t) && !(CAPITALISED.test(t.text) && couldName(t) && describedAs(ts, i, i))) continue;
     // A name: a run of capitalised name words, joined by "of"/"for"/"&" ("Bank of America").
     let j = i;
     while (!endsName(ts[j]!) && !ts[j]!.tags.has('Possessive') && ts[j + 1] && !inFormat(ts[j + 1]!)) {
@@ -165,8 +172,9 @@ export function tagSentence(sentence: string): TaggedSentence {
       j++;
       event = true;
     }
-    const type = event ? 'event' : model ? 'product' : classify(ts, i, j);
-    if (type) mentions.push(span(i, j, type));
+    const described = event || model ? undefined : describedAs(ts, i, j);
+    const type = event ? 'event' : model ? 'product' : (described ?? classify(ts, i, j));
+    if (type) mentions.push({ ...span(i, j, type), ...(described ? { described: true } : {}) });
     i = j;
   }
   mentions.sort((a, b) => a.start - b.start);
@@ -217,6 +225,68 @@ function classify(ts: Term[], i: number, j: number): EntityType | undefined {
   if (prev === 'at') return 'organization';
   if (has('Acronym')) return 'organization';
   if (prev === 'to' || prev === 'from') return 'place';
+  return undefined;
+}
+
+const NOT_A_NAME = ['Pronoun', 'Determiner', 'Preposition', 'Conjunction', 'Plural', 'QuestionWord', 'Verb', 'Adverb', 'Adjective', 'Date', 'Value'];
+const couldName = (t: Term) => !NOT_A_NAME.some((tag) => t.tags.has(tag)) && !DETERMINERS.has(t.word);
+const isDeterminer = (t: Term | undefined) => !!t && (DETERMINERS.has(t.word) || (t.tags.has('Possessive') && !/[,.;:!?]/.test(t.post)));
+const pause = (t: Term) => /[,;:()]/.test(t.post);
+const COPULA = new Set(['is', 'was', "'s"]);
+
+/**
+ * The category of the noun phrase that starts at term k with a determiner ("a good dog", "my
+ * sister's friend"): its head, the last of its (up to four) adverbs, adjectives and nouns before a
+ * pause or another kind of word, looked up in KIND_NOUNS.
+ */
+function phraseKind(ts: Term[], k: number): EntityType | undefined {
+  if (!isDeterminer(ts[k])) return undefined;
+  let head = -1;
+  for (let m = k + 1; m < ts.length && m <= k + 4; m++) {
+    const t = ts[m]!;
+    const degree = t.tags.has('Adverb') && !t.tags.has('Noun') && !endsName(t); // "a very good dog"
+    if (!degree && (!(t.tags.has('Noun') || t.tags.has('Adjective')) || t.tags.has('Pronoun') || t.tags.has('ProperNoun'))) break;
+    if (!degree) head = m;
+    if (endsName(t)) break;
+  }
+  return head > k ? KIND_NOUNS.get(ts[head]!.word) : undefined;
+}
+
+/**
+ * What the sentence says the name in terms i..j is, from the category noun beside it: "a beagle
+ * called Rex", "the conference is called PyCon", "my dog Rex", "our cat, Misu,", "Rex, my dog,",
+ * "the city of Porto", "Acme is a startup". Undefined when it says nothing.
+ */
+export function describedAs(ts: Term[], i: number, j: number): EntityType | undefined {
+  const before = ts[i - 1];
+  const last = ts[j]!;
+  if (before && !pause(before)) {
+    // "a beagle called Rex", "a startup named Acme", "the conference is called PyCon"
+    if (before.word === 'called' || before.word === 'named') {
+      let k = i - 2;
+      if (ts[k] && COPULA.has(ts[k]!.word)) k--;
+      const noun = ts[k];
+      if (noun && !pause(noun) && !noun.tags.has('ProperNoun') && KIND_NOUNS.has(noun.word)) return KIND_NOUNS.get(noun.word);
+    }
+    // "the city of Porto"
+    if (before.word === 'of' && ts[i - 2] && PLACE_OF.has(ts[i - 2]!.word) && isDeterminer(ts[i - 3])) return 'place';
+  }
+  // "my dog Rex", "Alice's old beagle Rex"; "our cat, Misu," (an appositive, closed by a pause or the end)
+  if (before && KIND_NOUNS.has(before.word) && !before.tags.has('ProperNoun') && !/[.;:!?()]/.test(before.post)) {
+    const apposed = pause(before);
+    if (!apposed || /[,.;:!?)]/.test(last.post) || j === ts.length - 1) {
+      let k = i - 2;
+      while (k >= 0 && i - 2 - k < 3 && ts[k]!.tags.has('Adjective') && !pause(ts[k]!)) k--;
+      if (isDeterminer(ts[k])) return KIND_NOUNS.get(before.word);
+    }
+  }
+  // "Rex, my dog, …"
+  if (pause(last) && last.post.includes(',')) {
+    const kind = phraseKind(ts, j + 1);
+    if (kind) return kind;
+  }
+  // "Acme is a startup", "Rex was our first dog"
+  if (!pause(last) && ts[j + 1] && COPULA.has(ts[j + 1]!.word)) return phraseKind(ts, j + 2);
   return undefined;
 }
 

@@ -1,4 +1,7 @@
-/** What the extractor recognises. `date` covers dates and times; `quantity` counts and measures. */
+/**
+ * What the extractor recognises. `date` covers dates and times; `quantity` counts and measures;
+ * `animal` is a named animal (a pet: "a beagle called Rex").
+ */
 export const ENTITY_TYPES = [
   'person',
   'organization',
@@ -10,11 +13,12 @@ export const ENTITY_TYPES = [
   'url',
   'event',
   'product',
+  'animal',
 ] as const;
 export type EntityType = (typeof ENTITY_TYPES)[number];
 
 /** Named things that take part in relationships (formats such as dates and amounts do not). */
-export const NAMED_TYPES: ReadonlySet<EntityType> = new Set(['person', 'organization', 'place', 'event', 'product']);
+export const NAMED_TYPES: ReadonlySet<EntityType> = new Set(['person', 'organization', 'place', 'event', 'product', 'animal']);
 
 /** A piece of text to extract from, and where it is stored when it came from a memory. */
 export interface Segment {

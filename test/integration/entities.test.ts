@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_TABLES } from '../../src/store/database.js';
 import { closeTestEmbedder, createTestApp, type TestApp } from '../helpers/app.js';
@@ -9,6 +10,21 @@ import { backend } from '../helpers/database.js';
 import { containing, storedFiles } from '../helpers/stored-files.js';
 
 /** A capitalised made-up word of letters only (digits would make it look like a model number). */
+/** The first fenced JSON block after a README heading. */
+const readmeJson = (heading: string) => {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  const at = readme.indexOf(heading);
+  expect(at, heading).toBeGreaterThan(0);
+  return JSON.parse(/```json\n([\s\S]*?)```/.exec(readme.slice(at))![1]!) as unknown;
+};
+/** The body of the walkthrough's curl line after a comment. */
+const readmeCurlBody = (comment: string) => {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  const m = new RegExp(String.raw`${comment}[^\n]*\ncurl [^\n]*\n\s*-d '([^']*)'`).exec(readme);
+  expect(m, comment).not.toBeNull();
+  return JSON.parse(m![1]!) as object;
+};
+
 const rareWord = (stem: string) => `${stem}${randomUUID().replace(/-/g, '').slice(0, 10).replace(/\d/g, (d) => 'ghijklmnop'[Number(d)]!)}`;
 
 /** Issue 8, acceptance 1, 3 and 5 for /entities: extraction, the sealed graph, lookup, tenancy, erase. */
@@ -66,6 +82,63 @@ describe(`knowledge graph (${backend()})`, () => {
     });
     expect(body.persisted).toBe(false);
     expect(await graphRows('entities')).toBe(0);
+  });
+
+  it('types a name by what the text says it is, a dog, a city or a company (issue 19)', async () => {
+    const res = await extract('leo', {
+      text: 'I adopted a beagle called Rex last spring. My dog Rex loves the beach. We moved to a city called Porto. She works at a startup named Acme. Our cat, Misu, sleeps all day.',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const byName = Object.fromEntries(res.json().entities.map((e: { name: string; type: string }) => [e.name, e]));
+    expect(byName.Rex).toMatchObject({ type: 'animal', mentions: 2 });
+    expect(byName.Misu).toMatchObject({ type: 'animal', mentions: 1 });
+    expect(byName.Porto.type).toBe('place');
+    expect(byName.Acme.type).toBe('organization');
+  });
+
+  it('persists and looks up an animal, related by the infinitive of its verb', async () => {
+    const m = await index('lou', 'Lou adopted a beagle named Rex in April. She walks him every evening.');
+    const res = await extract('lou', { memory_ids: [m.memory_id], persist: true });
+    expect(res.statusCode, res.body).toBe(200);
+    const got = await lookup('lou', 'rex');
+    expect(got.statusCode, got.body).toBe(200);
+    expect(got.json().entity).toEqual({ name: 'Rex', type: 'animal', mentions: 1 });
+    expect(got.json().relationships).toEqual([
+      {
+        source: 'Lou',
+        predicate: 'adopt',
+        target: 'Rex',
+        evidence: 'Lou adopted a beagle named Rex in April.',
+        memory_id: m.memory_id,
+        chunk_id: m.chunk_ids[0],
+      },
+    ]);
+  });
+
+  it("the README's examples are what the routes return", async () => {
+    // POST /entities: the walkthrough's text, and the answer the README shows for it.
+    const res = await extract('alice', readmeCurlBody('# entities in a text'));
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual(readmeJson('### `POST /entities`'));
+
+    // GET /entities?name=Rex after the walkthrough's index, update and persist of that memory.
+    const m = await index('alice', 'Alice adopted a beagle named Rex in March. She walks him every morning.');
+    const patched = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/memory/${m.memory_id}`,
+      headers: await auth('alice'),
+      payload: readmeCurlBody('# correct it'),
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect((await extract('alice', { memory_ids: [m.memory_id], persist: true })).statusCode).toBe(200);
+    const got = await lookup('alice', 'Rex');
+    expect(got.statusCode, got.body).toBe(200);
+    const shown = JSON.parse(
+      got.body
+        .replace(/"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/g, '"uuid"')
+        .replace(/"created_at":"[^"]*"/g, '"created_at":"…"'),
+    );
+    expect(shown).toEqual(readmeJson('### `GET /entities?user_id=&name=`'));
   });
 
   it('extracts from stored memories with the chunk of every relationship', async () => {

@@ -1091,7 +1091,7 @@ export interface operations {
                         entity: {
                             name: string;
                             /** @enum {string} */
-                            type: "person" | "organization" | "place" | "date" | "money" | "quantity" | "email" | "url" | "event" | "product";
+                            type: "person" | "organization" | "place" | "date" | "money" | "quantity" | "email" | "url" | "event" | "product" | "animal";
                             mentions: number;
                         };
                         relationships: {
@@ -1253,7 +1253,7 @@ export interface operations {
                         entities: {
                             name: string;
                             /** @enum {string} */
-                            type: "person" | "organization" | "place" | "date" | "money" | "quantity" | "email" | "url" | "event" | "product";
+                            type: "person" | "organization" | "place" | "date" | "money" | "quantity" | "email" | "url" | "event" | "product" | "animal";
                             mentions: number;
                             salience: number;
                         }[];
