@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +37,23 @@ describe('engram CLI start-up', () => {
   it('secrets the README recipe writes into the checkout are ignored by git', async () => {
     const { stdout } = await promisify(execFile)('git', ['check-ignore', '-v', 'secrets/kek', 'secrets/jwt_secret'], { cwd: REPO });
     expect(stdout.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('verify signs its test tokens with JWT_SECRET_FILE, as the README says', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engram-verify-secret-'));
+    try {
+      const file = join(dir, 'jwt_secret');
+      writeFileSync(file, 'a-test-secret-that-is-long-enough-0123456789\n');
+      const env = { ...process.env, JWT_SECRET_FILE: file, JWT_SECRET: '' };
+      const out = await promisify(execFile)('node', ['--import', 'tsx', 'src/cli/main.ts', 'verify', '--url', 'http://127.0.0.1:9'], { cwd: REPO, env }).catch((e) => e);
+      expect(out.stdout).toContain(`signing test tokens with the secret from JWT_SECRET_FILE (${file})`);
+      const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+      const section = readme.slice(readme.indexOf('### `engram verify`'), readme.indexOf('## Development'));
+      expect(section).toContain('JWT_SECRET_FILE');
+      expect(section).not.toMatch(/not in `JWT_SECRET_FILE`/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("verify's help describes what it checks, not the seed report's phases", async () => {
