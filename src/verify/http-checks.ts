@@ -127,6 +127,29 @@ export async function httpChecks(t: HttpTarget): Promise<CheckResult[]> {
     return results;
   }
 
+  // The service must accept the token before anything that needs one says anything: a token signed with
+  // another secret (a second shell without JWT_SECRET_FILE finds ./.engram/secrets.json instead) is one
+  // failure that says so, not four that each look like a broken deployment.
+  const accepted = await check('4G', 'token', async () => {
+    const res = await call(`${api}?limit=1`, { token: a.token });
+    expectThat(
+      res.status !== 401,
+      `the service refused the token verify acts with (401 ${String(res.body.detail ?? res.text.slice(0, 120))}): ${
+        t.users
+          ? 'it was signed with another secret than the service checks; give verify the service\'s (--jwt-secret, or JWT_SECRET / JWT_SECRET_FILE as the service has them)'
+          : 'give a token the service accepts (--token)'
+      }`,
+    );
+    return 'the service accepts the token verify acts with';
+  });
+  results.push(accepted);
+  if (accepted.status === 'FAIL') {
+    for (const [phase, name] of [['4G', 'cross-tenant'], ['4G', 'tenant-isolation'], ['4B', 'rate-limit']] as const) {
+      results.push(skip(phase, name, 'needs a token the service accepts (see security: token)'));
+    }
+    return results;
+  }
+
   if (!t.users && t.token && hasRelayScope(t.token)) {
     results.push(skip('4G', 'cross-tenant', 'the --token carries memory:relay, which may act for any user: give a token without it, or --jwt-secret'));
   } else await run('4G', 'cross-tenant', async () => {

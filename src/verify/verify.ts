@@ -88,8 +88,12 @@ export async function verify(opts: VerifyOptions): Promise<CheckResult[]> {
   }
 
   results.push(...(await httpChecks({ url, metricsUrl: opts.metricsUrl ?? `${url}/metrics`, users, token: opts.token })));
+  // A refused token made nothing: no memory to tamper with, no user to erase.
+  const refused = results.some((r) => r.name === 'token' && r.status === 'FAIL');
 
-  if (db && users) {
+  if (refused) {
+    results.push(skip('4G', 'wrong-user-ciphertext', 'needs a token the service accepts (see security: token)'));
+  } else if (db && users) {
     const { a, b } = users;
     await run('4G', 'wrong-user-ciphertext', async () => {
       const api = `${url}/api/v1/memory`;
@@ -119,7 +123,7 @@ export async function verify(opts: VerifyOptions): Promise<CheckResult[]> {
     results.push(skip('4G', 'wrong-user-ciphertext', 'needs a signing secret for two users'));
   }
 
-  if (users) {
+  if (users && !refused) {
     const { a, b } = users;
     await run('4G', 'cleanup', async () => {
       for (const u of [a, b]) {
