@@ -1,10 +1,24 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verify } from '../../src/verify/verify.js';
 import { closeTestEmbedder, createTestApp, JWT_SECRET, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
+
+const run = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+/** The first fenced block of `lang` after the heading `heading`, as the README has it. */
+function block(heading: string, lang: string): string {
+  const from = README.indexOf(`\n${heading}\n`);
+  expect(from, heading).toBeGreaterThan(-1);
+  const open = README.indexOf(`\`\`\`${lang}\n`, from);
+  return README.slice(open + lang.length + 4, README.indexOf('\n```', open));
+}
 
 /** Issue 19, part 3: the README run as a newcomer runs it, against the service on this backend. */
 describe(`the README walked through (${backend()})`, () => {
@@ -19,6 +33,29 @@ describe(`the README walked through (${backend()})`, () => {
     await t?.close();
     await closeTestEmbedder();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the curl walkthrough runs as written, each command answering the status its comment gives', async () => {
+    // Only the address and the export file differ from the README; curl writes each status to stderr.
+    const script = block('## Walkthrough with curl', 'sh')
+      .replaceAll('http://127.0.0.1:8080', url)
+      .replaceAll('alice.ndjson', join(dir, 'alice.ndjson'));
+    const prelude = `set -eo pipefail\ncurl() { command curl -w '%{stderr}@@%{http_code}@@\\n' "$@"; }\n`;
+    const out = await run('bash', ['-c', prelude + script], {
+      cwd: ROOT,
+      env: { ...process.env, JWT_SECRET, ENGRAM_URL: url, ENGRAM_DATA_DIR: join(dir, 'none') },
+      maxBuffer: 8 << 20,
+    }).catch((err: { stdout: string; stderr: string }) => {
+      throw new Error(`the walkthrough stopped: ${err.stderr.slice(-2000)}`);
+    });
+    const statuses = [...out.stderr.matchAll(/@@(\d{3})@@/g)].map((m) => Number(m[1]));
+    // index, again (deduplicated), ttl, batch, query, summarize, three lists, the id, get, update, export,
+    // entities, persist, look up, delete, erase
+    expect(statuses).toEqual([201, 200, 201, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 204, 200]);
+    expect(out.stdout).toContain('"entity":{"name":"Rex","type":"animal","mentions":1}');
+    expect(out.stdout).toContain('"predicate":"adopt"');
+    expect(out.stdout).toContain('{"memories_deleted":');
+    expect(out.stdout).toContain('"key_destroyed":true}');
   });
 
   it('verify signing with another secret than the service says so once, and touches nothing', async () => {
