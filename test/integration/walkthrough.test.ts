@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,6 +56,20 @@ describe(`the README walked through (${backend()})`, () => {
     expect(out.stdout).toContain('"predicate":"adopt"');
     expect(out.stdout).toContain('{"memories_deleted":');
     expect(out.stdout).toContain('"key_destroyed":true}');
+  });
+
+  it("the TypeScript client's snippet runs as written and updates the memory it found", async () => {
+    const file = join(dir, 'snippet.mts');
+    const code = block('## From an application: the TypeScript client', 'ts')
+      .replace("from '@engram/client'", `from '${join(ROOT, 'clients/typescript/src/index.ts')}'`)
+      .replace('http://127.0.0.1:8080', url);
+    writeFileSync(file, code);
+    const token = await t.token('alice');
+    await run('node', ['--import', 'tsx', file], { cwd: ROOT, env: { ...process.env, ENGRAM_TOKEN: token } }).catch((err: { stderr: string }) => {
+      throw new Error(`the snippet failed: ${err.stderr}`);
+    });
+    const list = await t.app.inject({ url: '/api/v1/memory', headers: { authorization: `Bearer ${token}` } });
+    expect(list.json().memories.map((m: { text: string }) => m.text)).toEqual(['Alice is allergic to hazelnuts and almonds.']);
   });
 
   it('verify signing with another secret than the service says so once, and touches nothing', async () => {
