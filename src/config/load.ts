@@ -39,14 +39,23 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       );
     }
     const dataDir = input.ENGRAM_DATA_DIR || './.engram';
-    const { values, path, created } = embeddedSecrets(dataDir, missing);
+    const { values, path, created, write } = embeddedSecrets(dataDir, missing);
     Object.assign(input, values);
+    // A start refused for another variable leaves nothing behind: the file (and the data directory) is
+    // written only once the whole configuration is valid.
+    const parsed = parse(input);
+    if (created) write();
     options.warn?.(
       created
         ? `generated development secrets (${missing.join(', ')}) into ${path}; set them explicitly for production`
         : `using development secrets (${missing.join(', ')}) from ${path}; set them explicitly for production`,
     );
+    return parsed;
   }
+  return parse(input);
+}
+
+function parse(input: Env): Config {
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) throw new ConfigError(`invalid configuration:\n${formatIssues(parsed.error)}`);
   return parsed.data;
@@ -87,12 +96,12 @@ function embeddedSecrets(dataDir: string, names: readonly string[]) {
   };
   const created = names.some((name) => !stored[name]);
   for (const name of names) stored[name] ??= generators[name]!();
-  if (created) {
+  const write = () => {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(path, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
     chmodSync(path, 0o600);
-  }
-  return { values: Object.fromEntries(names.map((n) => [n, stored[n]])), path, created };
+  };
+  return { values: Object.fromEntries(names.map((n) => [n, stored[n]])), path, created, write };
 }
 
 function formatIssues(error: z.ZodError): string {

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { verify } from '../../src/verify/verify.js';
 import { closeTestEmbedder, createTestApp, JWT_SECRET, type TestApp } from '../helpers/app.js';
 import { backend } from '../helpers/database.js';
@@ -85,5 +86,19 @@ describe(`the README walked through (${backend()})`, () => {
     // With the service's secret the same check passes.
     const good = await verify({ url, signingSecret: JWT_SECRET });
     expect(good.find((r) => r.name === 'token')).toMatchObject({ status: 'PASS' });
+  });
+
+  it('a start refused for a bad variable generates no secrets and creates no data directory', () => {
+    const dataDir = join(dir, 'refused');
+    for (const bad of [{ PORT: 'abc' }, { EMBEDDINGS_PROVIDER: 'openai' }, { LOG_LEVEL: 'loud' }]) {
+      expect(() => loadConfig({ ENGRAM_DATA_DIR: dataDir, ...bad })).toThrow(ConfigError);
+      expect(existsSync(dataDir), JSON.stringify(bad)).toBe(false);
+    }
+    // A valid one still generates them once, and the next start reuses them.
+    const warnings: string[] = [];
+    const first = loadConfig({ ENGRAM_DATA_DIR: dataDir }, { warn: (m) => warnings.push(m) });
+    expect(existsSync(join(dataDir, 'secrets.json'))).toBe(true);
+    expect(loadConfig({ ENGRAM_DATA_DIR: dataDir }).jwt.secret).toBe(first.jwt.secret);
+    expect(warnings[0]).toContain('generated development secrets');
   });
 });
