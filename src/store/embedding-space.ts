@@ -37,10 +37,18 @@ export async function prepareEmbeddingSpace(owner: Queryable, model: string, dim
   );
 }
 
+/** What a start with MIGRATE_ON_START=false says on a database `engram migrate` never ran on. */
+export const NEVER_MIGRATED =
+  'the database was never migrated (it has no Engram tables) and MIGRATE_ON_START is off: run `engram migrate` once as the ' +
+  'schema owner (DATABASE_OWNER_URL, else DATABASE_URL), or start with MIGRATE_ON_START on';
+
 export async function assertEmbeddingSpace(tx: Queryable, model: string, dimensions: number): Promise<void> {
-  const { rows } = await tx.query<{ model: string; dimensions: number }>(
-    `SELECT model, dimensions FROM engram_embedding_space`,
-  );
+  const { rows } = await tx
+    .query<{ model: string; dimensions: number }>(`SELECT model, dimensions FROM engram_embedding_space`)
+    .catch((err: { code?: string }) => {
+      // 42P01 undefined_table: the first thing a start without migrations reads is missing.
+      throw err?.code === '42P01' ? new Error(NEVER_MIGRATED) : err;
+    });
   const stored = rows[0];
   if (!stored) throw new Error('the database has no embedding space yet: run `engram migrate` first');
   if (stored.model !== model || stored.dimensions !== dimensions) {

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { openDatabase } from '../../src/store/open.js';
 import { verify } from '../../src/verify/verify.js';
-import { closeTestEmbedder, createTestApp, JWT_SECRET, type TestApp } from '../helpers/app.js';
-import { backend } from '../helpers/database.js';
+import { closeTestEmbedder, createTestApp, JWT_SECRET, testEnv, type TestApp } from '../helpers/app.js';
+import { backend, createPostgresDatabase, onServer } from '../helpers/database.js';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -100,5 +101,22 @@ describe(`the README walked through (${backend()})`, () => {
     expect(existsSync(join(dataDir, 'secrets.json'))).toBe(true);
     expect(loadConfig({ ENGRAM_DATA_DIR: dataDir }).jwt.secret).toBe(first.jwt.secret);
     expect(warnings[0]).toContain('generated development secrets');
+  });
+
+  it('a start with MIGRATE_ON_START=false on a database never migrated says to migrate', async () => {
+    const fresh = onServer() ? await createPostgresDatabase() : undefined;
+    try {
+      const config = loadConfig(testEnv(fresh ? { DATABASE_URL: fresh.url } : { ENGRAM_DATA_DIR: 'memory://' }));
+      const opening = openDatabase(config.database, {
+        migrate: false,
+        embedding: { model: 'use-lite-512', dimensions: 512 },
+        strictRoles: false,
+        log: () => {},
+        warn: () => {},
+      });
+      await expect(opening).rejects.toThrow('the database was never migrated (it has no Engram tables) and MIGRATE_ON_START is off: run `engram migrate`');
+    } finally {
+      await fresh?.drop();
+    }
   });
 });
