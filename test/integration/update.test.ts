@@ -286,7 +286,7 @@ describe(`memory update (${backend()})`, () => {
     expect((await updating).statusCode).toBe(200);
   });
 
-  it('is atomic under concurrent queries: every result set holds chunks of exactly one version', async () => {
+  it('is atomic under concurrent queries: every result set holds chunks of exactly one version', { timeout: 180_000 }, async () => {
     const user = `atomic-${randomUUID()}`;
     // Version n: a text of n % 3 + 2 paragraphs of about 700 characters, each sentence tagged with
     // the version, so a result set mixing versions, or missing chunks of one, is visible.
