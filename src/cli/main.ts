@@ -110,7 +110,7 @@ const parseTtl = (value: string) => {
 
 program
   .command('token')
-  .description('sign an HS256 token with JWT_SECRET (development and service accounts)')
+  .description('sign an HS256 token with the service\'s secret: JWT_SECRET, else JWT_SECRET_FILE, else <ENGRAM_DATA_DIR>/secrets.json (development and service accounts)')
   .requiredOption('--user <id>', 'the subject: the user the token acts as')
   .option('--scope <scopes...>', `scopes (${Object.values(Scope).join(', ')})`, [Scope.Read, Scope.Write])
   .option('--ttl <duration>', 'lifetime, e.g. 3600, 30m, 12h, 7d', parseTtl, 86400)

@@ -119,4 +119,10 @@ describe(`the README walked through (${backend()})`, () => {
       await fresh?.drop();
     }
   });
+
+  it("token's help names every place it looks for the secret, as the README does", async () => {
+    const help = await run('node', ['--import', 'tsx', 'src/cli/main.ts', 'token', '--help'], { cwd: ROOT });
+    for (const where of ['JWT_SECRET,', 'JWT_SECRET_FILE', '<ENGRAM_DATA_DIR>/secrets.json']) expect(help.stdout).toContain(where);
+    expect(README).toContain('It looks for the secret in `JWT_SECRET`, `JWT_SECRET_FILE`, then `<ENGRAM_DATA_DIR>/secrets.json`');
+  });
 });
