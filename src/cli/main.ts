@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { decodeJwt } from 'jose';
 import { Scope, isValidSubject, signToken } from '../auth/token-verifier.js';
@@ -34,6 +35,21 @@ async function refuseLockedDataDir(cfg: Config): Promise<void> {
   }
 }
 
+/**
+ * Embedded mode with MIGRATE_ON_START off and no database in the data directory yet: the start would
+ * create an empty database and secrets, then fail on the missing tables. Said before anything is created.
+ */
+function neverMigratedDataDir(env: NodeJS.ProcessEnv): string | undefined {
+  const dataDir = env.ENGRAM_DATA_DIR || './.engram';
+  if (env.DATABASE_URL || env.DATABASE_URL_FILE || dataDir.startsWith('memory://')) return undefined;
+  if (!['0', 'false', 'no', 'off'].includes(env.MIGRATE_ON_START ?? '')) return undefined; // the forms config accepts
+  if (existsSync(join(dataDir, 'pgdata'))) return undefined;
+  return (
+    `${resolve(dataDir)} holds no database yet and MIGRATE_ON_START is off, so there is nothing to start on: ` +
+    'start once with MIGRATE_ON_START on (the default), or run `engram migrate` first; nothing was created'
+  );
+}
+
 const parseBatchSize = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > Limits.batchItems) throw new InvalidArgumentError(`use 1 to ${Limits.batchItems}`);
@@ -66,6 +82,11 @@ program
     if (busy) {
       console.error(`engram: ${busy}`);
       process.exit(2);
+    }
+    const unmigrated = neverMigratedDataDir(process.env);
+    if (unmigrated) {
+      console.error(`engram: ${unmigrated}`);
+      process.exit(1);
     }
     const warnings: string[] = [];
     const cfg = config(warnings);

@@ -126,3 +126,21 @@ describe(`the README walked through (${backend()})`, () => {
     expect(README).toContain('It looks for the secret in `JWT_SECRET`, `JWT_SECRET_FILE`, then `<ENGRAM_DATA_DIR>/secrets.json`');
   });
 });
+
+describe.runIf(backend() === 'pglite')('engram serve with MIGRATE_ON_START=false on a new data directory', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'engram-unmigrated-'));
+  afterAll(() => rmSync(parent, { recursive: true, force: true }));
+
+  it('says to migrate first, and creates neither the database nor secrets', async () => {
+    const dataDir = join(parent, 'data');
+    const err = await run('node', ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dataDir], {
+      cwd: ROOT,
+      env: { ...process.env, MIGRATE_ON_START: 'false', DATABASE_URL: '', JWT_SECRET: '', ENGRAM_KEK: '', ENGRAM_HASH_KEY: '' },
+      timeout: 60_000,
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect('code' in err && err.code, JSON.stringify(err)).toBe(1);
+    expect((err as { stderr: string }).stderr).toContain('holds no database yet and MIGRATE_ON_START is off');
+    expect((err as { stderr: string }).stderr).toContain('engram migrate');
+    expect(existsSync(dataDir)).toBe(false);
+  });
+});
