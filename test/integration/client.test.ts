@@ -143,6 +143,28 @@ describe(`TypeScript client (${backend()})`, () => {
     expect(await ivy.search('cat', { limit: 1 })).toHaveLength(1);
   });
 
+  it('list, page and getAll take filters on source and metadata; the route names a bad filter', async () => {
+    const jo = new EngramClient({ baseUrl, token: await t.token('jo'), userId: 'jo' });
+    for (let i = 0; i < 5; i++) await jo.add(`Turn ${i} of session one.`, { source: 'chat', metadata: { session_id: 's1', seq: i } });
+    await jo.add('Turn of session two.', { source: 'chat', metadata: { session_id: 's2' } });
+    await jo.add('A note in session one, not a chat turn.', { source: 'notes', metadata: { session_id: 's1' } });
+    const s1: string[] = [];
+    for await (const m of jo.list({ pageSize: 2, filters: { source: 'chat', metadata: { session_id: 's1' } } })) s1.push(m.text!);
+    expect(s1).toEqual(['Turn 4 of session one.', 'Turn 3 of session one.', 'Turn 2 of session one.', 'Turn 1 of session one.', 'Turn 0 of session one.']);
+    expect((await jo.getAll({ filters: { metadata: { session_id: 's1' } } })).map((m) => m.source).sort()).toEqual(['chat', 'chat', 'chat', 'chat', 'chat', 'notes']);
+    expect((await jo.page({ filters: { metadata: { seq: 3 } } })).memories.map((m) => m.text)).toEqual(['Turn 3 of session one.']);
+    // Each raw request as a user of its own: this app's read budget is small (see beforeAll).
+    for (const [i, [query, detail]] of ([
+      ['metadata=not-json', 'querystring.metadata must be a JSON object'],
+      [`metadata=${encodeURIComponent('{"bad key!":1}')}`, 'querystring.metadata has an invalid key "bad key!"'],
+      [`metadata=${encodeURIComponent('[1]')}`, 'querystring.metadata must be a JSON object'],
+    ] as const).entries()) {
+      const res = await fetch(`${baseUrl}/api/v1/memory?${query}`, { headers: { authorization: `Bearer ${await t.token(`jo-${i}`)}` } });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { detail: string }).detail).toContain(detail);
+    }
+  });
+
   it('update: a corrected text is searched from then on; duplicates and other users are refused', async () => {
     const fay = new EngramClient({ baseUrl, token: await t.token('fay'), userId: 'fay' });
     const m = await fay.add('Fay lives in Munich.', { metadata: { topic: 'home', stale: true } });

@@ -130,7 +130,8 @@ export class EngramChatMessageHistory extends BaseListChatMessageHistory {
 
   private async sessionMemories() {
     const found: { memoryId: string; text: string; metadata: EngramChatHistoryMetadata; time: number; seq: number }[] = [];
-    for await (const memory of this.client.list({ pageSize: 200 })) {
+    // The service filters by source and session; the checks below stay (a memory that only looks like a turn).
+    for await (const memory of this.client.list({ pageSize: 200, filters: { source: this.source, metadata: { session_id: this.sessionId } } })) {
       const metadata = memory.metadata as Partial<EngramChatHistoryMetadata>;
       if (memory.source !== this.source || metadata.session_id !== this.sessionId || typeof metadata.role !== 'string') continue;
       found.push({

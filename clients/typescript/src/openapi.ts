@@ -1379,6 +1379,10 @@ export interface operations {
                 user_id?: string;
                 cursor?: string;
                 limit?: number;
+                /** @description Only memories with this source */
+                source?: string;
+                /** @description Only memories whose metadata contains this JSON object (as the query filters: {"session_id":"s1"}), URL-encoded */
+                metadata?: string;
                 /** @description false: leave each memory's text out (a lighter page) */
                 include_text?: boolean;
                 /** @description Cut each text to at most this many characters (code points), never inside a grapheme cluster */

@@ -192,6 +192,8 @@ export interface MemorySummary {
 export interface ListOptions extends UserOptions {
   /** Memories per page (1–200, default 50). */
   pageSize?: number;
+  /** Only the memories with this source and whose metadata contains these keys and values. */
+  filters?: { source?: string; metadata?: Metadata };
   /** false: leave the texts out (a lighter page); default true. */
   includeText?: boolean;
   /** Cut each text to at most this many characters (whole grapheme clusters); such items carry `textTruncated: true`. */

@@ -119,6 +119,8 @@ export function listQuery(user: UserField, o: PageOptions): ListQuery {
     ...user,
     limit: o.pageSize,
     cursor: o.cursor,
+    source: o.filters?.source,
+    metadata: o.filters?.metadata === undefined ? undefined : JSON.stringify(o.filters.metadata),
     include_text: o.includeText,
     max_text_chars: o.maxTextChars,
   });

@@ -141,6 +141,13 @@ export const ListQuery = Type.Object(
     user_id: Type.Optional(UserId),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: Limits.pageMax, default: Limits.pageDefault })),
+    source: Type.Optional({ ...Source, description: 'Only memories with this source' }),
+    metadata: Type.Optional(
+      Type.String({
+        maxLength: Limits.metadataBytes,
+        description: 'Only memories whose metadata contains this JSON object (as the query filters: {"session_id":"s1"}), URL-encoded',
+      }),
+    ),
     include_text: Type.Optional(Type.Boolean({ default: true, description: 'false: leave each memory\'s text out (a lighter page)' })),
     max_text_chars: Type.Optional(
       Type.Integer({

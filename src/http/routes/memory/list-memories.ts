@@ -7,6 +7,8 @@ import { ListQuery, ListResponse } from '../../schemas/memory.js';
 import { actingUser } from '../../plugins/auth.js';
 import type { MemoryRoutesOptions } from './index.js';
 import { truncateText } from '../../../memory/truncate.js';
+import { Errors } from '../../../errors/app-error.js';
+import { assertMetadata } from '../../../memory/input-checks.js';
 
 export const summaryBody = (m: MemorySummary) => ({
   memory_id: m.memoryId,
@@ -44,9 +46,22 @@ export function listMemoriesRoute(app: FastifyInstance, { memory }: MemoryRoutes
     },
     async (request) => {
       const userId = actingUser(request, Scope.Read, request.query.user_id);
-      const { limit, cursor, include_text: includeText, max_text_chars: maxChars } = request.query;
-      const page = await memory.list(userId, { limit, cursor });
+      const { limit, cursor, include_text: includeText, max_text_chars: maxChars, source } = request.query;
+      const metadata = request.query.metadata === undefined ? undefined : metadataFilter(request.query.metadata);
+      const page = await memory.list(userId, { limit, cursor, filters: { source, metadata } });
       return { memories: page.memories.map((m) => lighter(summaryBody(m), includeText, maxChars)), next_cursor: page.nextCursor ?? null };
     },
   );
+}
+
+/** The `metadata` query parameter: a JSON object, checked as stored metadata is (keys named when bad). */
+function metadataFilter(raw: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw Errors.validation('querystring.metadata must be a JSON object, e.g. {"session_id":"s1"} (URL-encoded)');
+  }
+  assertMetadata(parsed, 'querystring.metadata');
+  return parsed;
 }
