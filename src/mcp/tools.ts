@@ -127,11 +127,13 @@ export function createMcpServer(api: EngramApi, version: string, subject: string
         .object({
           limit: z.number().int().min(1).max(Limits.pageMax).optional().describe(`Memories per page (default ${Limits.pageDefault})`),
           cursor: z.string().max(200).optional().describe('next_cursor from the previous page'),
+          source: Source.optional().describe('Only memories from this source'),
+          metadata: Metadata.optional().describe('Only memories whose metadata holds every given key/value, e.g. {"topic":"travel"}'),
         })
         .strict(),
     },
-    async ({ limit, cursor }) =>
-      result(await api('GET', API, { query: { limit, cursor } }), (b) => {
+    async ({ limit, cursor, source, metadata }) =>
+      result(await api('GET', API, { query: { limit, cursor, source, metadata: metadata && JSON.stringify(metadata) } }), (b) => {
         const memories = (b.memories as Record<string, unknown>[] | undefined) ?? [];
         const lines = memories.map(line);
         if (b.next_cursor) lines.push(`(more: cursor ${String(b.next_cursor)})`);

@@ -78,6 +78,13 @@ describe(`MCP server (${backend()})`, () => {
 
         const listed = (await client.callTool({ name: 'list_memories', arguments: {} })) as ToolResult;
         expect(text(listed)).toContain(id);
+        // The list route's filters: the memory's metadata is now {topic: health}.
+        const health = (await client.callTool({ name: 'list_memories', arguments: { metadata: { topic: 'health' } } })) as ToolResult;
+        expect(text(health)).toContain(id);
+        const other = (await client.callTool({ name: 'list_memories', arguments: { metadata: { topic: 'travel' } } })) as ToolResult;
+        expect(text(other)).toBe('No memories.');
+        const bySource = (await client.callTool({ name: 'list_memories', arguments: { source: 'nowhere' } })) as ToolResult;
+        expect(text(bySource)).toBe('No memories.');
         const summary = (await client.callTool({ name: 'summarize_memories', arguments: { memory_ids: [id], style: 'tldr' } })) as ToolResult;
         expect(summary.isError).toBeFalsy();
         expect(text(summary)).toContain('hazelnuts');
