@@ -26,15 +26,16 @@ function block(heading: string, lang: string): string {
 describe(`the README walked through (${backend()})`, () => {
   let t: TestApp;
   let url: string;
-  const dir = mkdtempSync(join(tmpdir(), 'engram-walk-'));
+  let dir: string;
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'engram-walk-'));
     t = await createTestApp({ env: { LOG_LEVEL: 'warn' } });
     url = await t.app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
     await t?.close();
     await closeTestEmbedder();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('the curl walkthrough runs as written, each command answering the status its comment gives', async () => {
@@ -128,8 +129,13 @@ describe(`the README walked through (${backend()})`, () => {
 });
 
 describe.runIf(backend() === 'pglite')('engram serve with MIGRATE_ON_START=false on a new data directory', () => {
-  const parent = mkdtempSync(join(tmpdir(), 'engram-unmigrated-'));
-  afterAll(() => rmSync(parent, { recursive: true, force: true }));
+  let parent: string;
+  beforeAll(() => {
+    parent = mkdtempSync(join(tmpdir(), 'engram-unmigrated-'));
+  });
+  afterAll(() => {
+    if (parent) rmSync(parent, { recursive: true, force: true });
+  });
 
   it('says to migrate first, and creates neither the database nor secrets', async () => {
     const dataDir = join(parent, 'data');
