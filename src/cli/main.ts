@@ -60,7 +60,10 @@ const program = new Command()
   .name('engram')
   .description('Engram: encrypted, per-user semantic memory for AI applications')
   .version(VERSION, '-v, --version', 'print the version')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // A usage error (a missing option or argument, an unknown option, a bad value) exits 2, as the
+  // commands' own usage checks do; help and version exit 0. Subcommands inherit this.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 program
   .command('serve')

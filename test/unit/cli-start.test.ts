@@ -56,6 +56,15 @@ describe('engram CLI start-up', () => {
     }
   });
 
+  it('a usage error exits 2 (as import --help promises), help exits 0', async () => {
+    for (const args of [['token'], ['verify'], ['serve', '--no-such-option'], ['import', '--batch-size', '0', 'x'], ['no-such-command']]) {
+      const err = await promisify(execFile)('node', ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO }).catch((e) => e);
+      expect(err.code, args.join(' ')).toBe(2);
+    }
+    const help = await promisify(execFile)('node', ['--import', 'tsx', 'src/cli/main.ts', 'token', '--help'], { cwd: REPO });
+    expect(help.stdout).toContain('--user');
+  });
+
   it("verify's help describes what it checks, not the seed report's phases", async () => {
     const { stdout } = await promisify(execFile)('node', ['--import', 'tsx', 'src/cli/main.ts', 'verify', '--help'], { cwd: REPO });
     expect(stdout).not.toMatch(/seed|4A|Phases/);
