@@ -39,7 +39,7 @@ describe.skipIf(backend() !== 'postgres')('the README PostgreSQL recipe', () => 
   let env: NodeJS.ProcessEnv = {};
 
   afterAll(async () => {
-    for (const s of servers) s.kill('SIGKILL');
+    for (const s of servers) signal(s, 'SIGKILL');
     await withClient(adminUrl(), async (c) => {
       await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
       for (const role of [`engram_svc_${tag}`, `engram_owner_${tag}`]) await c.query(`DROP ROLE IF EXISTS ${role}`);
@@ -48,7 +48,13 @@ describe.skipIf(backend() !== 'postgres')('the README PostgreSQL recipe', () => 
   });
 
   async function serve(command: string): Promise<string> {
-    const child = spawn('bash', ['-c', shell + command], { cwd: dir, env: { ...env, PORT: '0', EXPIRY_SWEEP_INTERVAL_MS: '300' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group (bash, npm, node): stopping it signals all of them, as Ctrl-C in a terminal does.
+    const child = spawn('bash', ['-c', shell + command], {
+      cwd: dir,
+      env: { ...env, PORT: '0', EXPIRY_SWEEP_INTERVAL_MS: '300' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     servers.push(child);
     let output = '';
     return new Promise((resolveUrl, reject) => {
@@ -67,9 +73,27 @@ describe.skipIf(backend() !== 'postgres')('the README PostgreSQL recipe', () => 
     });
   }
 
+  const signal = (child: ChildProcess, sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // the group is gone already
+    }
+  };
+  /** Stops the recipe's server: its whole process group, and waits until no process of it is left. */
   const stop = async (child: ChildProcess) => {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    const exited = child.exitCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r));
+    signal(child, 'SIGTERM');
+    await exited;
+    await vi.waitFor(() => expect(groupAlive(child)).toBe(false), { timeout: 20_000, interval: 200 });
+  };
+  const groupAlive = (child: ChildProcess) => {
+    try {
+      process.kill(-child.pid!, 0);
+      return true;
+    } catch {
+      return false;
+    }
   };
 
   it('steps 1-3 as written: secrets, roles, database, migrate', async () => {
