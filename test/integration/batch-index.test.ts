@@ -51,8 +51,10 @@ describe(`batch index (${backend()})`, () => {
     expect(body.items[2].error).toEqual({ code: 'VALIDATION_FAILED', detail: 'items[2] has an unknown field "colour"' });
     expect(body.items[6].error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(body.items[8].error.detail).toMatch(/created_at must not be in the future/);
-    expect(body.items[0]).toMatchObject({ deduplicated: false, chunk_ids: [expect.any(String)], expires_at: null });
+    expect(body.items[0]).toMatchObject({ deduplicated: false, chunk_ids: [expect.any(String)], chunk_count: 1, expires_at: null });
     expect(body.items[7].chunk_ids.length).toBeGreaterThan(1);
+    // Each stored item carries what POST /index answers, chunk_count included.
+    expect(body.items[7].chunk_count).toBe(body.items[7].chunk_ids.length);
     expect(body.items[7]).toMatchObject({ created_at: '2020-01-02T03:04:05.678Z', updated_at: '2021-01-02T03:04:05.000Z' });
 
     const headers = await auth('alice');

@@ -67,6 +67,7 @@ describe(`TypeScript client (${backend()})`, () => {
     const batch = await alice.addBatch([{ text: 'Alice plays chess on Sundays.' }, { text: '' }]);
     expect(batch).toMatchObject({ stored: 1, failed: 1 });
     expect(batch.items[1]).toMatchObject({ status: 400, error: { code: 'VALIDATION_FAILED' } });
+    expect(batch.items[0]).toMatchObject({ status: 201, chunkCount: 1 });
     await alice.delete(batch.items[0]!.memoryId!);
 
     const exported: string[] = [];

@@ -83,6 +83,7 @@ class BatchItemResult(TypedDict):
     status: int
     memory_id: NotRequired[str]
     chunk_ids: NotRequired[list[str]]
+    chunk_count: NotRequired[int]
     created_at: NotRequired[str]
     updated_at: NotRequired[str]
     expires_at: NotRequired[str | None]

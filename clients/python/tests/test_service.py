@@ -120,6 +120,7 @@ def test_add_batch_reports_each_item(alice: EngramClient, tag: Tag) -> None:
     assert (answer["stored"], answer["deduplicated"], answer["failed"]) == (2, 1, 1)
     assert answer["items"][2]["error"]["code"] == "VALIDATION_FAILED"
     assert answer["items"][3]["memory_id"] == answer["items"][0]["memory_id"]
+    assert answer["items"][0]["chunk_count"] == len(answer["items"][0]["chunk_ids"]) == 1
     assert abs(at(answer["items"][1]["expires_at"]) - later) < timedelta(milliseconds=1)
     stored = alice.get(answer["items"][0]["memory_id"])
     assert (stored["text"], stored["metadata"]) == (first, {"pet": "Rex"})

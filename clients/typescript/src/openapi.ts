@@ -498,6 +498,8 @@ export interface operations {
                             /** Format: uuid */
                             memory_id?: string;
                             chunk_ids?: string[];
+                            /** @description As POST /index answers it */
+                            chunk_count?: number;
                             /** Format: date-time */
                             created_at?: string;
                             /** Format: date-time */

@@ -75,6 +75,7 @@ export interface BatchItemResult {
   status: number;
   memoryId?: string;
   chunkIds?: string[];
+  chunkCount?: number;
   createdAt?: string;
   updatedAt?: string;
   expiresAt?: string | null;

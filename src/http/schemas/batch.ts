@@ -44,6 +44,7 @@ export const BatchItemResult = Type.Object({
   status: Type.Integer({ description: 'What /index would have answered: 201 stored, 200 deduplicated, else the error status' }),
   memory_id: Type.Optional(MemoryId),
   chunk_ids: Type.Optional(Type.Array(MemoryId)),
+  chunk_count: Type.Optional(Type.Integer({ minimum: 1, description: 'As POST /index answers it' })),
   created_at: Type.Optional(Timestamp),
   updated_at: Type.Optional(Timestamp),
   expires_at: Type.Optional(Type.Union([Timestamp, Type.Null()])),

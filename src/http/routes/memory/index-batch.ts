@@ -72,6 +72,7 @@ export function indexBatchRoute(app: FastifyInstance, { memory, entities, entiti
           status: r.deduplicated ? 200 : 201,
           memory_id: r.memoryId,
           chunk_ids: r.chunkIds,
+          chunk_count: r.chunkIds.length,
           created_at: r.createdAt.toISOString(),
           updated_at: r.updatedAt.toISOString(),
           expires_at: r.expiresAt?.toISOString() ?? null,
