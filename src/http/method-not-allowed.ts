@@ -13,16 +13,22 @@ export function trackRouteMethods(app: FastifyInstance): ((path: string) => stri
     for (const method of [route.method].flat()) entry.methods.add(method);
     routes.set(url, entry);
   });
-  const lookup = (path: string, onlyStatic: boolean) => {
+  const lookup = (path: string) => {
     const target = normalise(path.split('?')[0] ?? path);
-    const matches = [...routes.values()].filter((r) => r.pattern.test(target) && (r.static || !onlyStatic));
+    const matches = [...routes.values()].filter((r) => r.pattern.test(target));
     // As the router does: a static path (`/index`) wins over a parametric one (`/:id`).
     const chosen = matches.some((r) => r.static) ? matches.filter((r) => r.static) : matches;
     return [...new Set(chosen.flatMap((r) => [...r.methods]))].sort();
   };
-  return Object.assign((path: string) => lookup(path, false), {
-    /** The methods of the static routes at this exact path (`/query`: POST), ignoring parametric ones (`/:id`). */
-    staticOnly: (path: string) => lookup(path, true),
+  return Object.assign(lookup, {
+    /**
+     * The methods of the static route at this exact path (`/query`: POST), ignoring parametric ones
+     * (`/:id`). A map lookup: it runs on every request a parametric route answers.
+     */
+    staticOnly: (path: string) => {
+      const entry = routes.get(normalise(path.split('?')[0] ?? path));
+      return entry?.static ? [...entry.methods].sort() : [];
+    },
   });
 }
 

@@ -22,12 +22,27 @@ export async function startServe(env: NodeJS.ProcessEnv, timeoutMs = 90_000): Pr
   const child = spawn('node', [...CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   runningServes.add(child);
   child.once('exit', () => runningServes.delete(child));
+  // Never leave a half-started server behind.
+  const watch = watchStart(child, timeoutMs, () => child.kill('SIGKILL'));
+  return { child, url: await watch.url, output: watch.output, exited: watch.exited };
+}
+
+/**
+ * Watches a starting `engram serve` (the child itself, or a process under it that shares its output):
+ * `url` resolves with the address it logs once it listens, and rejects with its output if it exits
+ * first or does not listen within `timeoutMs` (after calling `onTimeout`).
+ */
+export function watchStart(
+  child: ChildProcess,
+  timeoutMs: number,
+  onTimeout: () => void = () => {},
+): { url: Promise<string>; output(): string; exited: Promise<number | null> } {
   let output = '';
   let listening = false;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
+  const url = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL'); // never leave a half-started server behind
+      onTimeout();
       reject(new Error(`server did not start:\n${output}`));
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
@@ -47,5 +62,5 @@ export async function startServe(env: NodeJS.ProcessEnv, timeoutMs = 90_000): Pr
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
   });
-  return { child, url, output: () => output, exited };
+  return { url, output: () => output, exited };
 }

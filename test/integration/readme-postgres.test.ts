@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { verify } from '../../src/verify/verify.js';
+import { watchStart } from '../helpers/cli.js';
 import { adminUrl, backend, withClient, withDatabase } from '../helpers/database.js';
 
 const run = promisify(execFile);
@@ -56,21 +57,7 @@ describe.skipIf(backend() !== 'postgres')('the README PostgreSQL recipe', () => 
       detached: true,
     });
     servers.push(child);
-    let output = '';
-    return new Promise((resolveUrl, reject) => {
-      const timer = setTimeout(() => reject(new Error(`did not start:\n${output}`)), 240_000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        const m = /Engram listening on (http:\/\/[^ ]+) /.exec(output);
-        if (m) {
-          clearTimeout(timer);
-          resolveUrl(m[1]!);
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`exited ${code}:\n${output}`)));
-    });
+    return watchStart(child, 240_000).url;
   }
 
   const signal = (child: ChildProcess, sig: NodeJS.Signals) => {

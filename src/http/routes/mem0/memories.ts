@@ -6,7 +6,7 @@ import { prepareMemory, type IndexInput } from '../../../memory/ingest.js';
 import { Limits } from '../../../memory/limits.js';
 import { actingUser } from '../../plugins/auth.js';
 import type { Mem0RoutesOptions } from './index.js';
-import { checkFields, parseExpiration, parseFilters, SCOPE_KEYS, toMem0 } from './wire.js';
+import { checkFields, optionalObject, parseExpiration, parseFilters, SCOPE_KEYS, toMem0 } from './wire.js';
 
 type Body = Record<string, unknown>;
 const hide = { hide: true, body: { type: 'object' } } as const;
@@ -55,8 +55,7 @@ export function memoriesRoutes(app: FastifyInstance, { memory, facts }: Mem0Rout
     });
     const userId = userOf(request, Scope.Write, body.user_id);
     const turns = turnsOf(body.messages);
-    const metadata = { ...((body.metadata as Record<string, unknown> | undefined) ?? {}) };
-    if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) throw Errors.validation('metadata must be an object');
+    const metadata = { ...optionalObject(body.metadata, 'metadata') };
     for (const k of SCOPE_KEYS) {
       if (body[k] === undefined || body[k] === null) continue;
       if (typeof body[k] !== 'string') throw Errors.validation(`${k} must be a string`);
@@ -126,8 +125,7 @@ export function memoriesRoutes(app: FastifyInstance, { memory, facts }: Mem0Rout
     if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > 100) throw Errors.validation('top_k must be an integer in 1..100');
     if (body.threshold !== undefined && (typeof body.threshold !== 'number' || body.threshold < 0 || body.threshold > 1)) throw Errors.validation('threshold must be a number in 0..1');
     if (body.rerank !== undefined && typeof body.rerank !== 'boolean') throw Errors.validation('rerank must be a boolean');
-    if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) throw Errors.validation('metadata must be an object');
-    const { userId: named, filters } = parseFilters(body.filters, body.metadata as Record<string, unknown> | undefined);
+    const { userId: named, filters } = parseFilters(body.filters, optionalObject(body.metadata, 'metadata'));
     const userId = actingUser(request, Scope.Read, named);
     const { hits } = await memory.query({
       userId,

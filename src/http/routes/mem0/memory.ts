@@ -3,7 +3,7 @@ import { Scope } from '../../../auth/token-verifier.js';
 import { Errors } from '../../../errors/app-error.js';
 import { actingUser } from '../../plugins/auth.js';
 import type { Mem0RoutesOptions } from './index.js';
-import { checkFields, parseExpiration, SCOPE_KEYS, toMem0 } from './wire.js';
+import { checkFields, optionalObject, parseExpiration, SCOPE_KEYS, toMem0 } from './wire.js';
 
 type Body = Record<string, unknown>;
 const hide = { hide: true } as const;
@@ -23,15 +23,13 @@ export function memoryRoutes(app: FastifyInstance, { memory, updates, history }:
     const body = request.body as Body;
     checkFields(body, 'body', { supported: ['text', 'metadata', 'expiration_date'], unsupported: { timestamp: "a memory's creation date does not change" } });
     if (body.text !== undefined && typeof body.text !== 'string') throw Errors.validation('text must be a string');
-    if (body.metadata !== undefined && (typeof body.metadata !== 'object' || body.metadata === null || Array.isArray(body.metadata))) {
-      throw Errors.validation('metadata must be an object');
-    }
+    const metadata = optionalObject(body.metadata, 'metadata');
     const userId = userFor(request, Scope.Write);
     const updated = await updates.update({
       userId,
       memoryId: request.params.id,
       text: body.text as string | undefined,
-      metadata: body.metadata as Record<string, unknown> | undefined,
+      metadata,
       expiresAt: parseExpiration(body.expiration_date, 'expiration_date'),
     });
     return toMem0(userId, updated);

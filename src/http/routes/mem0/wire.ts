@@ -22,6 +22,13 @@ export function checkFields(body: Record<string, unknown>, where: string, known:
   }
 }
 
+/** A body field that must be a JSON object when given (metadata). */
+export function optionalObject(value: unknown, name: string): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw Errors.validation(`${name} must be an object`);
+  return value as Record<string, unknown>;
+}
+
 export interface Mem0Filters {
   userId?: string;
   filters: SearchFilters;
