@@ -29,7 +29,7 @@ const integration = (name: string, include = ['test/integration/**/*.test.ts'], 
  */
 const CITUS_FILES = [
   'at-rest', 'isolation', 'rls', 'chunk-aad', 'dedup', 'erase', 'erase-races', 'expiry', 'update', 'batch-index',
-  'entities', 'filtered-search', 'hybrid-search', 'keyword-index', 'reindex', 'key-rotation', 'summarize', 'verify',
+  'entities', 'entity-graph', 'context-from', 'filtered-search', 'hybrid-search', 'keyword-index', 'reindex', 'key-rotation', 'summarize', 'verify',
   'fuzz', 'query-overlap', 'import', 'light-reads', 'pgbouncer', 'batch-order', 'multilingual', 'relevance', 'citus-*',
 ].map((f) => `test/integration/${f}.test.ts`);
 

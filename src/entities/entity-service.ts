@@ -12,6 +12,7 @@ import { entityRepository as repo, type MentionInsert, type RelationshipInsert }
 import { lockTenant } from '../store/tenant-lock.js';
 import { nameIndexer } from './blind-index.js';
 import { extractYielding } from './extract.js';
+import { GraphLimits, readGraph, type UserGraph } from './graph.js';
 import { nameKey } from './normalize.js';
 import type { EntityType, Extraction, Segment } from './types.js';
 
@@ -155,6 +156,11 @@ export class EntityService {
     });
   }
 
+  /** The most mentioned entities and the relationships among them (graph.ts). */
+  async graph(userId: string, limit: number = GraphLimits.entitiesDefault): Promise<UserGraph> {
+    return this.measure('graph', () => readGraph(this.deps, userId, limit));
+  }
+
   /** The chunks of the memories, decrypted. A memory that is not the user's is NOT_FOUND. */
   private async readChunks(userHash: string, memoryIds: string[]): Promise<Segment[]> {
     return this.deps.db.withTenant(userHash, async (tx) => {
@@ -232,7 +238,7 @@ export class EntityService {
     }
   }
 
-  private async measure<T>(operation: 'extract' | 'lookup' | 'ingest', fn: () => Promise<T>): Promise<T> {
+  private async measure<T>(operation: 'extract' | 'lookup' | 'ingest' | 'graph', fn: () => Promise<T>): Promise<T> {
     const { metrics } = this.deps;
     const started = performance.now();
     try {

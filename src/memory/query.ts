@@ -3,6 +3,7 @@ import type { UserHasher } from '../crypto/user-hash.js';
 import type { Embedder } from '../embed/embedder.js';
 import { Errors } from '../errors/app-error.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { ChunkRef } from '../search/fusion.js';
 import type { HitScores, SearchPipeline } from '../search/pipeline.js';
 import type { RerankRunner } from '../search/rerank/stage.js';
 import type { Database, Queryable } from '../store/database.js';
@@ -32,6 +33,8 @@ export interface QueryHit {
   text: string;
   score: number;
   scores: HitScores;
+  /** The neighbouring chunk whose lead gave this hit its context score (search/context.ts). */
+  contextFrom?: ChunkRef;
   /** The calibrated probability that the hit is relevant (search/relevance.ts). */
   relevance: number;
   source: string | null;
@@ -105,9 +108,9 @@ export async function runQuery(deps: QueryDeps, input: QueryInput): Promise<Quer
       minRelevance: input.minRelevance,
       reranker: input.rerank === false ? undefined : deps.reranker,
     });
-    const toHit = ({ hit, text, score, scores, relevance }: (typeof hits)[number]): QueryHit => {
+    const toHit = ({ hit, text, score, scores, relevance, contextFrom }: (typeof hits)[number]): QueryHit => {
       const { memoryId, chunkId, source, metadata, createdAt } = hit;
-      return { memoryId, chunkId, text, score, scores, relevance, source, metadata, createdAt };
+      return { memoryId, chunkId, text, score, scores, contextFrom, relevance, source, metadata, createdAt };
     };
     return { hits: hits.map(toHit), reranked };
   });

@@ -160,7 +160,7 @@ export function createMetrics() {
     }),
     entityOperations: new Counter({
       name: 'memory_entities_operations_total',
-      help: 'Knowledge-graph operations (extract, lookup, ingest) by outcome',
+      help: 'Knowledge-graph operations (extract, lookup, ingest, graph) by outcome',
       labelNames: ['operation', 'outcome'] as const,
       registers: r,
     }),

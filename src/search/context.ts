@@ -20,12 +20,16 @@ export function spreadContext(
   neighbours: ReadonlyMap<string, readonly string[]>,
   params: ContextParams = CONTEXT_DEFAULTS,
 ): Candidate[] {
-  const own = new Map(candidates.map((c) => [c.hit.chunkId, c.scores.fused]));
-  const out = candidates.map((c) => {
-    let best = Number.NEGATIVE_INFINITY;
-    for (const id of neighbours.get(c.hit.chunkId) ?? []) best = Math.max(best, own.get(id) ?? Number.NEGATIVE_INFINITY);
-    const context = params.weight * Math.max(0, best - c.scores.fused);
-    return { hit: c.hit, scores: { ...c.scores, context, retrieval: c.scores.fused + context } };
+  const byId = new Map(candidates.map((c) => [c.hit.chunkId, c]));
+  const out = candidates.map((c): Candidate => {
+    let best: Candidate | undefined;
+    for (const id of neighbours.get(c.hit.chunkId) ?? []) {
+      const n = byId.get(id);
+      if (n && (!best || n.scores.fused > best.scores.fused)) best = n;
+    }
+    const context = best ? params.weight * Math.max(0, best.scores.fused - c.scores.fused) : 0;
+    const scores = { ...c.scores, context, retrieval: c.scores.fused + context };
+    return context > 0 ? { hit: c.hit, scores, contextFrom: { chunkId: best!.hit.chunkId, memoryId: best!.hit.memoryId } } : { hit: c.hit, scores };
   });
   return out.sort(byRetrieval);
 }

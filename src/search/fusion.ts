@@ -28,9 +28,17 @@ export interface CandidateScores {
   retrieval: number;
 }
 
+/** A chunk named by its id and its memory's. */
+export interface ChunkRef {
+  chunkId: string;
+  memoryId: string;
+}
+
 export interface Candidate {
   hit: ChunkHit;
   scores: CandidateScores;
+  /** The neighbouring candidate whose lead gave this one its context (context.ts); absent when none did. */
+  contextFrom?: ChunkRef;
 }
 
 export interface KeywordSide {

@@ -4,7 +4,7 @@ import { keywordRepository, type Bm25Params, type KeywordSearchResult } from '..
 import type { ChunkHit, SearchFilters } from '../store/memory-repository.js';
 import { vectorCandidates, type VectorSearchOptions } from '../store/vector-search.js';
 import { CONTEXT_DEFAULTS, spreadContext, type ContextParams } from './context.js';
-import { bm25Ceiling, fuse, FUSION_DEFAULTS, type Candidate, type FusionParams, type KeywordSide } from './fusion.js';
+import { bm25Ceiling, fuse, FUSION_DEFAULTS, type Candidate, type ChunkRef, type FusionParams, type KeywordSide } from './fusion.js';
 import { blindQuery, keywordKey } from './keyword/blind-terms.js';
 import { relevancePath, withRelevance } from './relevance.js';
 import { reachable, rerankStage, type RerankRunner } from './rerank/stage.js';
@@ -60,6 +60,8 @@ export interface SearchHit {
   text: string;
   score: number;
   scores: HitScores;
+  /** The neighbouring chunk whose lead gave this hit its context score (context.ts). */
+  contextFrom?: ChunkRef;
   /** The calibrated probability that the hit is relevant (search/relevance.ts). */
   relevance: number;
 }

@@ -194,4 +194,30 @@ export const entityRepository = {
     );
     return rows.map((r) => ({ id: r.id, textCiphertext: r.text_ciphertext, createdAt: r.created_at, chunkIds: r.chunk_ids }));
   },
+
+  /** The user's entities with a live mention, most mentioned first, and whether more exist. */
+  async topEntities(tx: Queryable, userHash: string, limit: number) {
+    const { rows } = await tx.query<{ id: string; type: string; name_ciphertext: Uint8Array; mentions: number }>(
+      `SELECT e.id, e.type, e.name_ciphertext, x.mentions
+         FROM entities e
+         JOIN LATERAL (SELECT COALESCE(sum(m.count), 0)::int AS mentions FROM entity_mentions m
+                        WHERE m.user_hash = $1 AND m.entity_id = e.id AND ${LIVE_SOURCE('m')}) x ON true
+        WHERE e.user_hash = $1 AND x.mentions > 0
+        ORDER BY x.mentions DESC, e.id LIMIT $2`,
+      [userHash, limit + 1],
+    );
+    return { rows: rows.slice(0, limit), more: rows.length > limit };
+  },
+
+  /** Relationships whose both ends are among `entityIds`, oldest first (no evidence: a lookup reads it). */
+  async relationshipsAmong(tx: Queryable, userHash: string, entityIds: string[], limit: number) {
+    const { rows } = await tx.query<{ id: string; source_id: string; target_id: string; predicate_ciphertext: Uint8Array; memory_id: string | null }>(
+      `SELECT r.id, r.source_id, r.target_id, r.predicate_ciphertext, r.memory_id
+         FROM entity_relationships r
+        WHERE r.user_hash = $1 AND r.source_id = ANY($2::uuid[]) AND r.target_id = ANY($2::uuid[]) AND ${LIVE_SOURCE('r')}
+        ORDER BY r.created_at, r.id LIMIT $3`,
+      [userHash, entityIds, limit + 1],
+    );
+    return { rows: rows.slice(0, limit), more: rows.length > limit };
+  },
 };

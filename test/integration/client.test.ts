@@ -120,7 +120,7 @@ describe(`TypeScript client (${backend()})`, () => {
     const all = await ivy.search('what pet does Ivy have?', { k: 5 });
     expect(all.map((r) => r.memoryId).sort()).toEqual([adopted.memoryId, walks.memoryId].sort());
     const hit = all.find((r) => r.memoryId === adopted.memoryId)!;
-    expect(Object.keys(hit).sort()).toEqual(['chunkId', 'createdAt', 'memoryId', 'metadata', 'relevance', 'score', 'scores', 'source', 'text']);
+    expect(Object.keys(hit).sort()).toEqual(['chunkId', 'contextFrom', 'createdAt', 'memoryId', 'metadata', 'relevance', 'score', 'scores', 'source', 'text']);
     expect(hit.metadata).toEqual(metadata);
     expect(hit).toMatchObject({ source: 'chat', text: 'Ivy adopted a grey cat named Pixel.', createdAt: adopted.createdAt });
     expect(Object.keys(hit.scores).sort()).toEqual(['context', 'fused', 'keyword', 'rerank', 'vector']);

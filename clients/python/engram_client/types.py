@@ -115,6 +115,13 @@ class ScoreParts(TypedDict):
     rerank: float | None
 
 
+class ContextFrom(TypedDict):
+    """The neighbouring memory whose stronger match gave a result its context score."""
+
+    memory_id: str
+    chunk_id: str
+
+
 class SearchResult(TypedDict):
     """One chunk of ``search``, best first (a memory can appear more than once)."""
 
@@ -124,6 +131,7 @@ class SearchResult(TypedDict):
     score: float
     relevance: float
     scores: ScoreParts
+    context_from: ContextFrom | None
     source: str | None
     metadata: Metadata
     created_at: str

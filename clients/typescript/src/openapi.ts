@@ -143,6 +143,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/memory/graph": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's entity graph: the most mentioned entities and the relationships among them */
+        get: operations["getGraph"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/memory/": {
         parameters: {
             query?: never;
@@ -677,6 +694,12 @@ export interface operations {
                                 context: number;
                                 rerank: number | null;
                             };
+                            context_from: {
+                                /** Format: uuid */
+                                memory_id: string;
+                                /** Format: uuid */
+                                chunk_id: string;
+                            } | null;
                             source: string | null;
                             metadata: {
                                 [key: string]: unknown;
@@ -1302,6 +1325,144 @@ export interface operations {
             };
             /** @description An error: a stable code, a human-readable detail and the request id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getGraph: {
+        parameters: {
+            query?: {
+                /** @description The end user the memory belongs to */
+                user_id?: string;
+                /** @description At most this many entities, the most mentioned first */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        entities: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            type: "person" | "organization" | "place" | "date" | "money" | "quantity" | "email" | "url" | "event" | "product" | "animal";
+                            mentions: number;
+                        }[];
+                        /** @description Relationships whose both ends are among the entities; evidence: GET /entities?name= */
+                        relationships: {
+                            /** Format: uuid */
+                            source_id: string;
+                            /** Format: uuid */
+                            target_id: string;
+                            source: string;
+                            /** @description The verb phrase ("work at"), or "mentioned with" for a co-occurrence */
+                            predicate: string;
+                            target: string;
+                            memory_id: string | null;
+                        }[];
+                        /** @description The graph holds more entities or relationships than returned */
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An error: a stable code, a human-readable detail and the request id */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -145,6 +145,8 @@ export interface SearchResult {
   /** The calibrated probability that this result is relevant (0..1), the same scale on every path. */
   relevance: number;
   scores: SearchScores;
+  /** The neighbouring memory whose stronger match gave this result its context score; null when none did. */
+  contextFrom: { memoryId: string; chunkId: string } | null;
   source: string | null;
   metadata: Metadata;
   createdAt: string;

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { EntityLimits } from '../../entities/entity-service.js';
+import { GraphLimits } from '../../entities/graph.js';
 import { ENTITY_TYPES, type EntityType as Kind } from '../../entities/types.js';
 import { Limits } from '../../memory/limits.js';
 import { MemoryId, Timestamp, UserId } from './common.js';
@@ -64,4 +65,37 @@ export const EntityLookupResponse = Type.Object({
     Type.Object({ memory_id: MemoryId, chunk_ids: Type.Array(MemoryId), text: Type.String(), created_at: Timestamp }),
     { maxItems: EntityLimits.memoriesMax, description: 'The memories that mention the entity, newest first' },
   ),
+});
+
+export const GraphQuery = Type.Object(
+  {
+    user_id: Type.Optional(UserId),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: GraphLimits.entitiesMax,
+        default: GraphLimits.entitiesDefault,
+        description: 'At most this many entities, the most mentioned first',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const GraphResponse = Type.Object({
+  entities: Type.Array(Type.Object({ id: MemoryId, name: Type.String(), type: EntityType, mentions: Type.Integer() }), {
+    maxItems: GraphLimits.entitiesMax,
+  }),
+  relationships: Type.Array(
+    Type.Object({
+      source_id: MemoryId,
+      target_id: MemoryId,
+      source: Type.String(),
+      predicate: Type.String({ description: 'The verb phrase ("work at"), or "mentioned with" for a co-occurrence' }),
+      target: Type.String(),
+      memory_id: Nullable(MemoryId),
+    }),
+    { maxItems: GraphLimits.relationshipsMax, description: 'Relationships whose both ends are among the entities; evidence: GET /entities?name=' },
+  ),
+  truncated: Type.Boolean({ description: 'The graph holds more entities or relationships than returned' }),
 });

@@ -101,6 +101,12 @@ export const QueryResult = Type.Object({
     },
     { description: 'The parts of the score; null when that part did not see this result' },
   ),
+  context_from: Nullable(
+    Type.Object(
+      { memory_id: MemoryId, chunk_id: MemoryId },
+      { description: 'The neighbouring memory (written just before or after) whose stronger match gave this result its context score' },
+    ),
+  ),
   source: Nullable(Type.String()),
   metadata: Type.Record(Type.String(), Type.Unknown()),
   created_at: Timestamp,

@@ -60,6 +60,7 @@ export async function rerankStage(
       text: texts[i]!,
       score: c.scores.retrieval,
       scores: { vector: c.scores.vector, keyword: c.scores.keyword, fused: c.scores.fused, context: c.scores.context, rerank: null },
+      contextFrom: c.contextFrom,
     }));
   if (!runner || runner.enabled === false || candidates.length === 0) return { hits: plain(), reranked: false };
   const result = await runner.rerank(
@@ -81,6 +82,7 @@ export async function rerankStage(
     text: texts[i]!,
     score: scores[i]!,
     scores: { vector: c.scores.vector, keyword: c.scores.keyword, fused: c.scores.fused, context: c.scores.context, rerank: scores[i]! },
+    contextFrom: c.contextFrom,
   }));
   hits.sort((a, b) => b.score - a.score || (a.hit.chunkId < b.hit.chunkId ? -1 : 1));
   return { hits, reranked: true };

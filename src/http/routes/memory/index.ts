@@ -8,6 +8,7 @@ import { eraseUserRoute } from './erase-user.js';
 import { exportMemoriesRoute } from './export-memories.js';
 import { extractEntitiesRoute } from './extract-entities.js';
 import { getEntityRoute } from './get-entity.js';
+import { getGraphRoute } from './get-graph.js';
 import { getMemoryRoute } from './get-memory.js';
 import { indexMemoryRoute } from './index-memory.js';
 import { indexBatchRoute } from './index-batch.js';
@@ -39,6 +40,7 @@ export async function memoryRoutes(app: FastifyInstance, opts: MemoryRoutesOptio
   exportMemoriesRoute(app, opts);
   extractEntitiesRoute(app, opts);
   getEntityRoute(app, opts);
+  getGraphRoute(app, opts);
   listMemoriesRoute(app, opts);
   eraseUserRoute(app, opts);
   getMemoryRoute(app, opts);

@@ -44,6 +44,7 @@ export function queryMemoryRoute(app: FastifyInstance, { memory }: MemoryRoutesO
           score: hit.score,
           relevance: hit.relevance,
           scores: hit.scores,
+          context_from: hit.contextFrom ? { memory_id: hit.contextFrom.memoryId, chunk_id: hit.contextFrom.chunkId } : null,
           source: hit.source,
           metadata: hit.metadata,
           created_at: hit.createdAt.toISOString(),
