@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { decodeJwt } from 'jose';
-import { Scope, isValidSubject, signToken } from '../auth/token-verifier.js';
 import { ConfigError, findSigningSecret, loadConfig } from '../config/load.js';
 import { ENVIRONMENT_VARIABLES, type Config } from '../config/schema.js';
 import { VERSION } from '../version.js';
 import { registerKeyCommands, resealAfterMigrate } from './keys.js';
+import { registerTokenCommands } from './token.js';
 import { busyPortMessage } from './port-check.js';
 import { Limits } from '../memory/limits.js';
 
@@ -126,61 +126,7 @@ program
     await reindexCommand(config(), opts.user ?? [], console.log);
   });
 
-const parseTtl = (value: string) => {
-  const match = /^(\d+)([smhd]?)$/.exec(value);
-  if (!match) throw new InvalidArgumentError('use a number of seconds or e.g. 30m, 12h, 7d');
-  return Number(match[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
-};
-
-program
-  .command('token')
-  .description('sign an HS256 token with the service\'s secret: JWT_SECRET, else JWT_SECRET_FILE, else <ENGRAM_DATA_DIR>/secrets.json (development and service accounts)')
-  .requiredOption('--user <id>', 'the subject: the user the token acts as')
-  .option('--scope <scopes...>', `scopes (${Object.values(Scope).join(', ')})`, [Scope.Read, Scope.Write])
-  .option('--ttl <duration>', 'lifetime, e.g. 3600, 30m, 12h, 7d', parseTtl, 86400)
-  .action(async (opts: { user: string; scope: string[]; ttl: number }) => {
-    // The server refuses tokens whose subject cannot be a user_id: never mint one.
-    if (!isValidSubject(opts.user)) {
-      console.error(
-        `engram: --user ${JSON.stringify(opts.user)} is not a valid user id: 1-128 characters of A-Z a-z 0-9 . _ : @ -, starting with a letter or digit`,
-      );
-      process.exit(2);
-    }
-    // Never generates secrets: a token signed with a secret the server does not have is useless.
-    const dataDir = process.env.ENGRAM_DATA_DIR || './.engram';
-    let signing: ReturnType<typeof findSigningSecret>;
-    try {
-      signing = findSigningSecret(undefined, process.env, dataDir);
-    } catch (err) {
-      console.error(`engram: cannot read the JWT secret: ${(err as Error).message}`);
-      process.exit(2);
-    }
-    if (!signing) {
-      console.error(
-        `engram: no JWT secret to sign with: JWT_SECRET and JWT_SECRET_FILE are unset and ${resolve(dataDir, 'secrets.json')} ` +
-          'does not exist. Run this where the server runs (it generates its secrets into ENGRAM_DATA_DIR, default ./.engram, ' +
-          'on its first start), or set ENGRAM_DATA_DIR to its data directory, or JWT_SECRET / JWT_SECRET_FILE to its secret.',
-      );
-      process.exit(2);
-    }
-    const scopes = opts.scope.flatMap((s) => s.split(/[ ,]+/)).filter(Boolean);
-    const known: string[] = Object.values(Scope);
-    const unknown = scopes.filter((s) => !known.includes(s));
-    if (unknown.length > 0) {
-      console.error(`engram: unknown scope ${unknown.join(', ')} (known: ${known.join(', ')})`);
-      process.exit(2);
-    }
-    const token = await signToken({
-      secret: signing.secret,
-      subject: opts.user,
-      scopes,
-      ttlSeconds: opts.ttl,
-      issuer: process.env.JWT_ISSUER || undefined,
-      audience: process.env.JWT_AUDIENCE || undefined,
-    });
-    console.error(`engram: signed with the JWT secret from ${signing.from}`);
-    process.stdout.write(`${token}\n`);
-  });
+registerTokenCommands(program);
 
 program
   .command('mcp')
