@@ -10,6 +10,7 @@ import type { Embedder } from './embed/embedder.js';
 import { EntityService } from './entities/entity-service.js';
 import { frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { loggerOptions } from './http/logging.js';
+import { consolePlugin } from './http/plugins/console.js';
 import { metricsPlugin } from './http/plugins/metrics.js';
 import { openapiPlugin } from './http/plugins/openapi.js';
 import { rateLimitPlugin } from './http/plugins/rate-limit.js';
@@ -50,6 +51,8 @@ export interface AppOverrides {
   logLevel?: Config['logLevel'];
   /** The search pipeline (benchmarks reconfigure it between variants). */
   search?: SearchPipeline;
+  /** Where the built console is (default dist/console). */
+  consoleDir?: string;
 }
 
 declare module 'fastify' {
@@ -201,6 +204,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       facts: summarizer.llm && config.llm ? createFactExtractor(summarizer.llm, config.llm.maxInputChars) : undefined,
     });
   }
+  if (config.consoleEnabled) await app.register(consolePlugin, { dir: overrides.consoleDir });
   // Built here, started by the server (server.ts): tests and tools that build an app sweep nothing.
   const sweeper = new ExpirySweeper(
     {

@@ -155,6 +155,10 @@ export const ConfigSchema = z
     // set to this service. Same tokens, tenant rules, limits and encryption as /api/v1/memory.
     MEM0_COMPAT: bool.default(true),
 
+    // The web console (src/http/plugins/console.ts) at /console: on by default in embedded mode (no
+    // DATABASE_URL), off otherwise unless set. Static assets built by `npm run build` into dist/console.
+    CONSOLE_ENABLED: bool.optional(),
+
     // Summaries (src/summarize/): the optional LLM method, any OpenAI-compatible chat-completions
     // endpoint. Unset LLM_URL: summaries are extractive only (offline). See docs/SECURITY.md.
     LLM_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
@@ -315,6 +319,8 @@ export const ConfigSchema = z
     entities: { onIngest: c.ENTITIES_ON_INGEST },
     /** The mem0-compatible routes are served. */
     mem0Compat: c.MEM0_COMPAT,
+    /** /console serves the web console. */
+    consoleEnabled: c.CONSOLE_ENABLED ?? !c.DATABASE_URL,
     expiry: {
       /** Lifetime of a memory indexed without expires_at / ttl_seconds; undefined: never expires. */
       defaultTtlSeconds: c.MEMORY_DEFAULT_TTL_SECONDS,

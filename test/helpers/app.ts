@@ -73,6 +73,8 @@ export async function createTestApp(
      * a pooler). Migrations and `owner` stay on the database's own URL (DATABASE_OWNER_URL).
      */
     serviceUrl?: (databaseUrl: string) => string;
+    /** Where the built console is (default dist/console). */
+    consoleDir?: string;
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -95,7 +97,7 @@ export async function createTestApp(
     env.ENGRAM_DATA_DIR = options.pgliteDataDir ?? 'memory://';
   }
   try {
-    return await assemble(env, logs, stream, pgDb, options.embedder, options.wrapDatabase);
+    return await assemble(env, logs, stream, pgDb, options.embedder, options.wrapDatabase, options.consoleDir);
   } catch (err) {
     await pgDb?.drop().catch(() => {}); // a failed start leaves no database behind
     throw err;
@@ -109,6 +111,7 @@ async function assemble(
   pgDb: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined,
   ownEmbedder: Embedder | undefined,
   wrapDatabase: ((db: Database) => Database) | undefined,
+  consoleDir?: string,
 ): Promise<TestApp> {
   const config = loadConfig(env);
   // A caller's embedder (e.g. with other bounds) must make the same vectors as the shared one.
@@ -134,7 +137,7 @@ async function assemble(
   } else {
     owner = (opened as Awaited<ReturnType<typeof openPGlite>>).pglite;
   }
-  const app = await buildApp(config, { embedder, db, metrics, logLevel: 'trace', logStream: stream });
+  const app = await buildApp(config, { embedder, db, metrics, logLevel: 'trace', logStream: stream, consoleDir });
   let closed = false;
   return {
     app,
