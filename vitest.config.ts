@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Four projects: unit tests, and the integration suite three times — on embedded PGlite, on a real
+ * Five projects: unit tests, and the integration suite three times — on embedded PGlite, on a real
  * PostgreSQL with pgvector (TEST_DATABASE_URL), and on a Citus cluster (TEST_CITUS_URL; a coordinator
- * and two workers, scripts/citus-cluster.sh). A missing database fails the run; it is never skipped.
+ * and two workers, scripts/citus-cluster.sh) — and the web console's browser tests (test/browser/, real
+ * Chromium). A missing database or browser fails the run; it is never skipped.
  * The one exception: scripts/prepare-tests.sh found no Citus and no source to build it from (never
  * under CI=true); it said so loudly, and the citus project is left out (said again below).
  */
@@ -48,6 +49,8 @@ export default defineConfig({
       integration('pglite'),
       integration('postgres'),
       ...(citusUnavailable ? [] : [integration('citus', CITUS_FILES, [])]),
+      // The web console in real Chromium (scripts/install-chromium.sh) against a real `engram serve`.
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'] } },
     ],
   },
 });

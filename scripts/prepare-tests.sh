@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this machine for `npm test` (run by npm as the `pretest` script): PostgreSQL 15 with
 # pgvector, a local Citus cluster (built from ../shared/vendor), Redis, the Prometheus and PgBouncer binaries,
-# each installed or started only when missing, one line per step. Quick when everything is in place. Installing needs root or passwordless sudo; without
+# Chromium (the web console's browser tests), each installed or started only when missing, one line per step. Quick when everything is in place. Installing needs root or passwordless sudo; without
 # them it stops at once, naming what is missing and the command that fixes it.
 #
 #   TEST_DATABASE_URL   use this PostgreSQL (superuser login, pgvector ≥ 0.8 available) instead of
@@ -12,6 +12,8 @@
 #   PROMETHEUS_BIN      the Prometheus binary (default /usr/bin/prometheus, installed when missing).
 #   PGBOUNCER_BIN       the PgBouncer binary (default /usr/sbin/pgbouncer, installed when missing; the tests
 #                       start their own pgbouncer processes, the package's service is never used).
+#   CHROMIUM_BIN        the browser of test/browser/ (default /usr/bin/chromium, Debian's chromium package,
+#                       installed when missing).
 #   ENGRAM_SKIP_TEST_PREPARE=1  skip all of this.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,6 +32,7 @@ PG_URL="${TEST_DATABASE_URL:-$DEFAULT_PG_URL}"
 REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
 PROMETHEUS="${PROMETHEUS_BIN:-/usr/bin/prometheus}"
 PGBOUNCER="${PGBOUNCER_BIN:-/usr/sbin/pgbouncer}"
+CHROMIUM="${CHROMIUM_BIN:-/usr/bin/chromium}"
 
 # --- privileges ---------------------------------------------------------------------------------
 SUDO=()
@@ -65,6 +68,7 @@ if (( local_redis )) && ! command -v redis-server >/dev/null 2>&1; then
 fi
 [[ -x "$PROMETHEUS" ]] || need_root+=("Prometheus (bash scripts/install-prometheus.sh)")
 [[ -x "$PGBOUNCER" ]] || need_root+=("PgBouncer (bash scripts/install-pgbouncer.sh)")
+[[ -x "$CHROMIUM" ]] || need_root+=("Chromium (bash scripts/install-chromium.sh)")
 citus_files() { [[ -f "$PG_EXT/citus.control" && -f "$PG_LIB/citus.so" ]]; }
 CITUS_SOURCE="${CITUS_SOURCE:-$(cd .. && pwd)/shared/vendor/citus-12.1.6.tar.gz}"
 if [[ -z "${TEST_CITUS_URL:-}" ]] && ! citus_files && [[ -f "$CITUS_SOURCE" ]]; then
@@ -179,4 +183,12 @@ if [[ -x "$PGBOUNCER" ]]; then
 else
   quiet bash scripts/install-pgbouncer.sh
   say "PgBouncer: installed Debian's pgbouncer package ($("$PGBOUNCER" --version 2>&1 | head -n 1)), no daemon left running"
+fi
+
+# --- Chromium -----------------------------------------------------------------------------------
+if [[ -x "$CHROMIUM" ]]; then
+  say "Chromium: installed (${CHROMIUM}, $("$CHROMIUM" --version 2>/dev/null | head -n 1))"
+else
+  quiet bash scripts/install-chromium.sh
+  say "Chromium: installed Debian's chromium package ($("$CHROMIUM" --version 2>/dev/null | head -n 1))"
 fi
