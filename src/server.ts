@@ -28,4 +28,8 @@ export async function startServer(config: Config, warnings: string[] = []): Prom
   const database =
     config.database.kind === 'postgres' && config.database.pooler === 'transaction' ? 'postgres through a transaction-mode pooler' : config.database.kind;
   app.log.info(`Engram listening on ${address} (${database}); ${tokenHint}`);
+  if (config.consoleEnabled) {
+    const signIn = config.jwt.secret ? '; a sign-in link: npm run -s engram -- console --user alice' : '';
+    app.log.info(`web console on ${address}/console/${signIn}`);
+  }
 }
