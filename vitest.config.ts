@@ -49,8 +49,9 @@ export default defineConfig({
       integration('pglite'),
       integration('postgres'),
       ...(citusUnavailable ? [] : [integration('citus', CITUS_FILES, [])]),
-      // The web console in real Chromium (scripts/install-chromium.sh) against a real `engram serve`.
-      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'] } },
+      // The web console in real Chromium (scripts/install-chromium.sh) against a real `engram serve`;
+      // the console is built (and test-output/console emptied) once, before any of its files.
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], globalSetup: ['test/browser/setup.ts'] } },
     ],
   },
 });
