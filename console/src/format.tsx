@@ -33,6 +33,9 @@ export function Cut({ text, max }: { text: string; max: number }) {
   );
 }
 
+/** `1 memory`, `3 memories`. */
+export const memories = (n: number): string => `${n} ${n === 1 ? 'memory' : 'memories'}`;
+
 export const compactJson = (value: Record<string, unknown>): string =>
   Object.keys(value).length === 0 ? '' : JSON.stringify(value);
 

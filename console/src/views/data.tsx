@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { ErrorAlert, Status, useTask } from '../components/messages';
+import { memories } from '../format';
 import { importItems, parseExport } from '../import';
 
 type Action = 'export' | 'import' | 'erase';
@@ -44,7 +45,7 @@ export function DataView({ user }: { user: string }) {
       const text = await api.exportAll();
       download(text, `engram-${user}.ndjson`);
       const count = text.split('\n').filter((line) => line.trim() !== '').length;
-      return `Exported ${count} memories`;
+      return `Exported ${memories(count)}`;
     });
 
   const importFile = (chosen: File) =>
@@ -70,7 +71,7 @@ export function DataView({ user }: { user: string }) {
     start('erase', async () => {
       const { memories_deleted } = await api.eraseAll(user);
       setConfirmation('');
-      return `Erased ${memories_deleted} memories`;
+      return `Erased ${memories(memories_deleted)}`;
     });
 
   return (

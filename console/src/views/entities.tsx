@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText, type EntityDetail, type Graph } from '../api';
 import { ErrorAlert, Loading, Status, useTask } from '../components/messages';
-import { Cut } from '../format';
+import { Cut, memories } from '../format';
 import type { GraphHandle } from '../graph-canvas';
 import { memoryHref } from '../router';
 
@@ -129,7 +129,7 @@ export function EntitiesView() {
       if (page.memories.length === 0) return 'No memories to extract from';
       await api.extract(page.memories.map((m) => m.memory_id));
       setReloads((n) => n + 1);
-      return `Extracted from ${page.memories.length} memories`;
+      return `Extracted from ${memories(page.memories.length)}`;
     });
 
   return (

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, errorText, type MemoryPage } from '../api';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { ErrorAlert, Loading, Status, useTask } from '../components/messages';
-import { parseJsonObject } from '../format';
+import { memories, parseJsonObject } from '../format';
 import { takeNotice } from '../router';
 import { AddMemoryForm } from './add-memory';
 import { MemoryTable } from './memory-table';
@@ -69,7 +69,7 @@ export function MemoriesView() {
         setSelected(new Set());
         setReloads((n) => n + 1);
       }
-      return `Deleted ${done} memories`;
+      return `Deleted ${memories(done)}`;
     });
   };
 
@@ -154,7 +154,7 @@ export function MemoriesView() {
 
       {confirming && (
         <ConfirmDialog
-          title={`Delete ${selected.size} memories?`}
+          title={`Delete ${memories(selected.size)}?`}
           confirmLabel="Delete"
           onConfirm={deleteSelected}
           onCancel={() => setConfirming(false)}
